@@ -1,0 +1,1 @@
+export { CrfError } from "./errors.js";
