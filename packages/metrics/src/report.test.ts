@@ -1,0 +1,142 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { getEntities } from "./entities.js";
+import { classificationReport, entityCounts, f1Score, precisionScore, recallScore } from "./report.js";
+
+const TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "O", "O"];
+const corpus = fc.array(fc.array(fc.constantFrom(...TAGS), { minLength: 1, maxLength: 12 }), {
+  minLength: 1,
+  maxLength: 6,
+});
+/** Two corpora of the same shape. */
+const pair = corpus.chain((yTrue) =>
+  fc.tuple(
+    fc.constant(yTrue),
+    fc.tuple(
+      ...yTrue.map((sentence) =>
+        fc.array(fc.constantFrom(...TAGS), { minLength: sentence.length, maxLength: sentence.length }),
+      ),
+    ),
+  ),
+);
+
+/** F1 by brute force: enumerate spans per sentence, compare (type, start, end) triples. */
+function bruteF1(yTrue: string[][], yPred: string[][]): number {
+  let tp = 0;
+  let predicted = 0;
+  let gold = 0;
+  yTrue.forEach((sentence, s) => {
+    const goldKeys = new Set(getEntities(sentence).map((e) => `${e.type}:${e.start}:${e.end}`));
+    const predictedKeys = getEntities(yPred[s]!).map((e) => `${e.type}:${e.start}:${e.end}`);
+    gold += goldKeys.size;
+    predicted += predictedKeys.length;
+    tp += predictedKeys.filter((key) => goldKeys.has(key)).length;
+  });
+  const p = predicted === 0 ? 0 : tp / predicted;
+  const r = gold === 0 ? 0 : tp / gold;
+  return p + r === 0 ? 0 : (2 * p * r) / (p + r);
+}
+
+describe("entity F1", () => {
+  it("scores whole spans: a right start with a wrong end is a miss, not a hit", () => {
+    const yTrue = [["B-PER", "I-PER", "I-PER", "O"]];
+    const yPred = [["B-PER", "I-PER", "O", "O"]];
+    expect(f1Score(yTrue, yPred)).toBe(0);
+    expect(entityCounts(yTrue, yPred)).toEqual({
+      types: ["PER"],
+      truePositives: [0],
+      predicted: [1],
+      gold: [1],
+    });
+  });
+
+  it("gives the seqeval README example", () => {
+    const yTrue = [
+      ["O", "O", "O", "B-MISC", "I-MISC", "I-MISC", "O"],
+      ["B-PER", "I-PER", "O"],
+    ];
+    const yPred = [
+      ["O", "O", "B-MISC", "I-MISC", "I-MISC", "I-MISC", "O"],
+      ["B-PER", "I-PER", "O"],
+    ];
+    expect(f1Score(yTrue, yPred)).toBe(0.5);
+    expect(precisionScore(yTrue, yPred, { average: "macro" })).toBe(0.5);
+    expect(recallScore(yTrue, yPred, { average: "weighted" })).toBe(0.5);
+    expect(classificationReport(yTrue, yPred)["MISC"]).toEqual({
+      precision: 0,
+      recall: 0,
+      f1: 0,
+      support: 1,
+    });
+  });
+
+  it("is 1 for a perfect prediction with at least one entity", () => {
+    fc.assert(
+      fc.property(corpus, (yTrue) => {
+        fc.pre(yTrue.some((sentence) => getEntities(sentence).length > 0));
+        expect(f1Score(yTrue, yTrue)).toBe(1);
+        const strict = { mode: "strict", scheme: "IOB2" } as const;
+        if (yTrue.some((sentence) => getEntities(sentence, strict).length > 0)) {
+          expect(f1Score(yTrue, yTrue, strict)).toBe(1);
+        }
+      }),
+    );
+  });
+
+  it("swapping gold and prediction swaps precision and recall and keeps F1", () => {
+    fc.assert(
+      fc.property(pair, ([yTrue, yPred]) => {
+        expect(precisionScore(yTrue, yPred)).toBe(recallScore(yPred, yTrue));
+        expect(f1Score(yTrue, yPred)).toBeCloseTo(f1Score(yPred, yTrue), 14);
+      }),
+    );
+  });
+
+  it("equals brute-force span matching", () => {
+    fc.assert(
+      fc.property(pair, ([yTrue, yPred]) => {
+        expect(f1Score(yTrue, yPred)).toBeCloseTo(bruteF1(yTrue, yPred), 14);
+      }),
+    );
+  });
+
+  it("honours zeroDivision and the chosen averages", () => {
+    const report = classificationReport([["O"]], [["B-PER"]], { zeroDivision: 1, average: ["micro"] });
+    expect(report).toEqual({
+      PER: { precision: 0, recall: 1, f1: 0, support: 0 },
+      "micro avg": { precision: 0, recall: 1, f1: 0, support: 0 },
+    });
+    expect(classificationReport([["O"]], [["O"]], { zeroDivision: 1 })["weighted avg"]).toEqual({
+      precision: 1,
+      recall: 1,
+      f1: 1,
+      support: 0,
+    });
+  });
+});
+
+describe("report validation", () => {
+  it("names the argument that is wrong", () => {
+    expect(() => f1Score([["O"]], [["O"], ["O"]])).toThrow(
+      "f1Score: yPred: expected 1 sentences like yTrue, got 2",
+    );
+    expect(() => f1Score([["O", "O"]], [["O"]])).toThrow(
+      "f1Score: yPred[0]: expected 2 tags like yTrue[0], got 1",
+    );
+    expect(() => f1Score("O" as unknown as string[][], [])).toThrow(
+      "f1Score: yTrue: expected an array of sentences (arrays of tags), got string",
+    );
+    // @ts-expect-error: an invalid zeroDivision on purpose
+    expect(() => classificationReport([["O"]], [["O"]], { zeroDivision: "warn" })).toThrow(
+      'classificationReport: options.zeroDivision: expected 0 or 1, got "warn"',
+    );
+    // @ts-expect-error: an invalid average on purpose
+    expect(() => f1Score([["O"]], [["O"]], { average: "samples" })).toThrow(
+      'f1Score: options.average: expected "micro", "macro" or "weighted", got "samples"',
+    );
+    // @ts-expect-error: an invalid average on purpose
+    expect(() => classificationReport([["O"]], [["O"]], { average: ["none"] })).toThrow(
+      'classificationReport: options.average[0]: expected "micro", "macro" or "weighted", got "none"',
+    );
+  });
+});
