@@ -1,1 +1,81 @@
-export {};
+export { grad, sumTo, vjp } from "./autodiff.js";
+export {
+  DTYPE_BYTES,
+  type DType,
+  type DTypeArrayMap,
+  isFloat,
+  ONNX_DTYPE,
+  type TensorData,
+} from "./dtype.js";
+export { dump } from "./dump.js";
+export {
+  add,
+  and,
+  cast,
+  div,
+  equal,
+  erf,
+  exp,
+  greater,
+  less,
+  log,
+  mul,
+  neg,
+  not,
+  type Operand,
+  or,
+  randomUniformLike,
+  scalarLike,
+  sqrt,
+  stopGradient,
+  sub,
+  tanh,
+  where,
+} from "./elementwise.js";
+export { GraphError } from "./errors.js";
+export { createSession, evaluate, fromOrtTensor, type TensorValue, toOrtTensor } from "./evaluate.js";
+export {
+  apply,
+  apply1,
+  type Dim,
+  type EmitContext,
+  Graph,
+  type Node,
+  type OnnxAttribute,
+  type Primitive,
+  type Shape,
+  staticSize,
+  Tensor,
+  type TensorSource,
+  type TensorType,
+  type VjpArguments,
+} from "./graph.js";
+export {
+  type ExternalData,
+  IR_VERSION,
+  type OnnxModel,
+  OPSET,
+  type ToOnnxOptions,
+  toOnnx,
+  type ValueSignature,
+} from "./onnx.js";
+export {
+  broadcastTo,
+  concat,
+  gather,
+  matmul,
+  onesLike,
+  pad,
+  reduceMax,
+  reduceSum,
+  reshape,
+  scatterAdd,
+  shapeOf,
+  slice,
+  split,
+  squeeze,
+  transpose,
+  transposeLast,
+  unsqueeze,
+  zerosLike,
+} from "./structural.js";

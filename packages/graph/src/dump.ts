@@ -1,0 +1,50 @@
+import type { Node, Tensor } from "./graph.js";
+import { formatShape } from "./shape.js";
+
+function producer(tensor: Tensor): Node | null {
+  return tensor.source.kind === "node" ? tensor.source.node : null;
+}
+
+function preview(tensor: Tensor): string {
+  if (tensor.source.kind !== "constant") return "";
+  const values: string[] = [];
+  for (let index = 0; index < Math.min(6, tensor.source.data.length); index += 1)
+    values.push(String(tensor.source.data[index]));
+  return ` = [${values.join(", ")}${tensor.source.data.length > 6 ? ", …" : ""}]`;
+}
+
+function typeText(tensor: Tensor): string {
+  return `${tensor.dtype}${formatShape(tensor.shape)}`;
+}
+
+/**
+ * A readable listing of what `outputs` need: inputs, initializers, constants, then one line per node
+ * (`t7: float32[batch,4] = MatMul(x, w)`), then the outputs.
+ */
+export function dump(outputs: Readonly<Record<string, Tensor>>): string {
+  const nodes = new Set<Node>();
+  const leaves = new Set<Tensor>();
+  const stack = Object.values(outputs);
+  while (stack.length > 0) {
+    const tensor = stack.pop() as Tensor;
+    const node = producer(tensor);
+    if (!node) {
+      leaves.add(tensor);
+      continue;
+    }
+    if (nodes.has(node)) continue;
+    nodes.add(node);
+    stack.push(...node.inputs);
+  }
+  const lines: string[] = [];
+  for (const leaf of [...leaves].sort((a, b) => a.id - b.id)) {
+    lines.push(`${leaf.source.kind} ${leaf.name}: ${typeText(leaf)}${preview(leaf)}`);
+  }
+  for (const node of [...nodes].sort((a, b) => a.order - b.order)) {
+    const results = node.outputs.map((output) => `${output.name}: ${typeText(output)}`).join(", ");
+    const attrs = node.attrsText ? ` {${node.attrsText}}` : "";
+    lines.push(`${results} = ${node.op}(${node.inputs.map((input) => input.name).join(", ")})${attrs}`);
+  }
+  for (const [name, tensor] of Object.entries(outputs)) lines.push(`output ${name} = ${tensor.name}`);
+  return lines.join("\n");
+}

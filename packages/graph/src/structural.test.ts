@@ -1,0 +1,153 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { grad } from "./autodiff.js";
+import { mul } from "./elementwise.js";
+import { evaluate } from "./evaluate.js";
+import { Graph, type Tensor } from "./graph.js";
+import {
+  broadcastTo,
+  concat,
+  gather,
+  matmul,
+  reduceMax,
+  reduceSum,
+  reshape,
+  scatterAdd,
+  slice,
+  squeeze,
+  transpose,
+  unsqueeze,
+} from "./structural.js";
+import { checkGrads, randomInput, rng, values } from "./test-utils/check-grads.js";
+
+const TOLERANCE = 1e-6;
+const seeds = fc.integer({ min: 1, max: 1_000_000 });
+const dim = fc.integer({ min: 1, max: 4 });
+const shape = (min: number, max: number) => fc.array(dim, { minLength: min, maxLength: max });
+
+async function expectGrads(
+  f: (...xs: Tensor[]) => Tensor,
+  shapes: readonly (readonly number[])[],
+  seed: number,
+) {
+  const random = rng(seed);
+  const error = await checkGrads(
+    f,
+    shapes.map((s) => randomInput(s, random)),
+    seed,
+  );
+  expect(error).toBeLessThan(TOLERANCE);
+}
+
+describe("structural primitives: gradients match central differences", () => {
+  it("matmul with batch broadcasting", async () => {
+    const cases = fc.tuple(dim, dim, dim, shape(0, 2), fc.boolean(), seeds);
+    await fc.assert(
+      fc.asyncProperty(cases, async ([m, k, n, batch, batchOnLeft, seed]) => {
+        const a = batchOnLeft ? [...batch, m, k] : [m, k];
+        const b = batchOnLeft ? [k, n] : [...batch, k, n];
+        await expectGrads(matmul, [a, b], seed);
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it("reduceSum and reduceMax over random axes, with and without keepdims", async () => {
+    const cases = shape(1, 3).chain((s) =>
+      fc.tuple(
+        fc.constant(s),
+        fc.subarray(
+          s.map((_, index) => index),
+          { minLength: 1 },
+        ),
+        fc.boolean(),
+        seeds,
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(cases, async ([s, axes, keepdims, seed]) => {
+        await expectGrads((x) => reduceSum(x, axes, keepdims), [s], seed);
+        await expectGrads((x) => reduceMax(x, axes, keepdims), [s], seed);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it("reshape, transpose, unsqueeze, squeeze, broadcastTo", async () => {
+    await fc.assert(
+      fc.asyncProperty(shape(1, 3), seeds, async (s, seed) => {
+        const perm = s.map((_, index) => index).reverse();
+        await expectGrads((x) => reshape(x, [-1]), [s], seed);
+        await expectGrads((x) => transpose(x, perm), [s], seed);
+        await expectGrads((x) => squeeze(unsqueeze(x, [0, -1]), [0]), [s], seed);
+        await expectGrads((x, y) => mul(broadcastTo(x, y), y), [s.map(() => 1), [2, ...s]], seed);
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it("slice (through pad), concat (through split), gather and scatterAdd", async () => {
+    await fc.assert(
+      fc.asyncProperty(shape(1, 3), seeds, async (s, seed) => {
+        const last = s.length - 1;
+        await expectGrads((x) => slice(x, last, 0, Math.max(1, (s[last] ?? 1) - 1)), [s], seed);
+        await expectGrads((x) => slice(x, 0, -1), [s], seed);
+        await expectGrads((x, y) => concat([x, y, x], last), [s, s], seed);
+        const rows = s[0] ?? 1;
+        const indices = (x: Tensor) => x.graph.constant(BigInt64Array.of(0n, BigInt(rows - 1), 0n), [3]);
+        await expectGrads((x) => gather(x, indices(x)), [s], seed);
+        await expectGrads((x, u) => scatterAdd(x, indices(x), u), [s, [3, ...s.slice(1)]], seed);
+      }),
+      { numRuns: 8 },
+    );
+  });
+});
+
+describe("structural values", () => {
+  it("slice and concat on symbolic shapes at run time", async () => {
+    const graph = new Graph();
+    const x = graph.input("x", "float64", ["batch", 3]);
+    const head = slice(x, 1, 1);
+    const joined = concat([x, head], 1);
+    const [g] = grad(reduceSum(mul(joined, joined)), [x]);
+    const data = Float64Array.of(1, 2, 3, 4, 5, 6);
+    const result = await evaluate({ joined, g: g as Tensor }, { x: { data, dims: [2, 3] } });
+    expect(values(result.joined)).toEqual([1, 2, 3, 2, 3, 4, 5, 6, 5, 6]);
+    expect(result.joined?.dims).toEqual([2, 5]);
+    // d/dx of sum(x²) + sum(x[:,1:]²) = 2x + 2x on the sliced columns.
+    expect(values(result.g)).toEqual([2, 8, 12, 8, 20, 24]);
+  });
+
+  it("gather accumulates repeated rows in the gradient", async () => {
+    const graph = new Graph();
+    const table = graph.input("table", "float64", [3, 2]);
+    const ids = graph.input("ids", "int64", ["n"]);
+    const [g] = grad(reduceSum(gather(table, ids)), [table]);
+    const result = await evaluate(
+      { g: g as Tensor },
+      {
+        table: { data: new Float64Array(6), dims: [3, 2] },
+        ids: { data: BigInt64Array.of(2n, 0n, 2n), dims: [3] },
+      },
+    );
+    expect(values(result.g)).toEqual([1, 1, 0, 0, 2, 2]);
+  });
+
+  it("errors name the op and the argument", () => {
+    const graph = new Graph();
+    const x = graph.input("x", "float64", [2, 3]);
+    expect(() => matmul(x, x)).toThrow("matmul: inner dims: expected equal, got [2,3] and [2,3]");
+    expect(() => reshape(x, [4, -1])).toThrow(
+      "reshape: target: expected a shape with 6 elements, got [4,-1]",
+    );
+    expect(() => reshape(x, [4, 2])).toThrow("reshape: target: expected 6 elements, got [4,2] (8)");
+    expect(() => slice(graph.input("s", "float64", ["n"]), 0, -1)).toThrow(
+      "slice: start: expected a start >= 0 on the symbolic axis n, got -1",
+    );
+    expect(() => transpose(x, [0, 0])).toThrow("transpose: perm: expected a permutation of 0..1, got [0,0]");
+    expect(() => squeeze(x, [0])).toThrow("squeeze: axes (0): expected an axis of size 1, got size 2");
+    expect(() => reduceSum(x, [2])).toThrow("reduceSum: axis: expected an integer in [-2, 1], got 2");
+    expect(() => gather(x, x)).toThrow("gather: indices: expected an int64 tensor, got float64");
+    expect(() => concat([], 0)).toThrow("concat: tensors: expected at least one tensor, got none");
+  });
+});

@@ -1,0 +1,477 @@
+import { isFloat } from "./dtype.js";
+import { add, cast, div, equal, mul, scalarLike, sub } from "./elementwise.js";
+import { GraphError } from "./errors.js";
+import { apply, apply1, type Dim, type Primitive, type Shape, staticSize, type Tensor } from "./graph.js";
+import { addDims, broadcastShapes, formatShape, normaliseAxis } from "./shape.js";
+
+const at = (list: readonly (Tensor | null)[], index: number): Tensor => list[index] as Tensor;
+
+const MatMul: Primitive<null> = {
+  name: "MatMul",
+  infer: ([a, b]) => {
+    const x = a as Tensor;
+    const y = b as Tensor;
+    if (x.rank < 2 || y.rank < 2) {
+      throw new GraphError(
+        "matmul",
+        "operands",
+        "tensors of rank >= 2",
+        `${formatShape(x.shape)} and ${formatShape(y.shape)}`,
+      );
+    }
+    if (x.dtype !== y.dtype)
+      throw new GraphError("matmul", "dtypes", "equal dtypes", `${x.dtype} and ${y.dtype}`);
+    const k1 = x.shape[x.rank - 1] as Dim;
+    const k2 = y.shape[y.rank - 2] as Dim;
+    if (typeof k1 === "number" && typeof k2 === "number" && k1 !== k2) {
+      throw new GraphError(
+        "matmul",
+        "inner dims",
+        "equal",
+        `${formatShape(x.shape)} and ${formatShape(y.shape)}`,
+      );
+    }
+    const batch = broadcastShapes("matmul", x.shape.slice(0, -2), y.shape.slice(0, -2));
+    return [{ dtype: x.dtype, shape: [...batch, x.shape[x.rank - 2] as Dim, y.shape[y.rank - 1] as Dim] }];
+  },
+  emit: (context, inputs, outputs) => context.node("MatMul", inputs, outputs),
+  // dA = dY·Bᵀ, dB = Aᵀ·dY; batch broadcasting is undone by the engine.
+  vjp: ({ dy, inputs: [a, b], needs }) => [
+    needs[0] ? matmul(at(dy, 0), transposeLast(b as Tensor)) : null,
+    needs[1] ? matmul(transposeLast(a as Tensor), at(dy, 0)) : null,
+  ],
+};
+
+interface ReduceAttrs {
+  readonly axes: readonly number[];
+  readonly keepdims: boolean;
+}
+
+function reduceInfer(name: string) {
+  return ([x]: readonly Tensor[], { axes, keepdims }: ReduceAttrs) => {
+    const input = x as Tensor;
+    const shape: Dim[] = [];
+    for (const [index, dim] of input.shape.entries()) {
+      if (!axes.includes(index)) shape.push(dim);
+      else if (keepdims) shape.push(1);
+    }
+    if (!isFloat(input.dtype) && name === "ReduceMax")
+      throw new GraphError("reduceMax", "x", "a float tensor", input.dtype);
+    return [{ dtype: input.dtype, shape }];
+  };
+}
+
+function reduceEmit(name: string): Primitive<ReduceAttrs>["emit"] {
+  return (context, [x], outputs, { axes, keepdims }) =>
+    context.node(name, [x as string, context.int64(axes)], outputs, { keepdims: { int: keepdims ? 1 : 0 } });
+}
+
+/** `dy` of a reduction, given its attributes, brought back to rank with size-1 reduced axes. */
+const keep = (dy: Tensor, { axes, keepdims }: ReduceAttrs): Tensor => (keepdims ? dy : unsqueeze(dy, axes));
+
+const ReduceSum: Primitive<ReduceAttrs> = {
+  name: "ReduceSum",
+  infer: reduceInfer("ReduceSum"),
+  emit: reduceEmit("ReduceSum"),
+  vjp: ({ dy, inputs: [x], attrs }) => [broadcastTo(keep(at(dy, 0), attrs), x as Tensor)],
+};
+
+// Ties share the gradient equally.
+const ReduceMax: Primitive<ReduceAttrs> = {
+  name: "ReduceMax",
+  infer: reduceInfer("ReduceMax"),
+  emit: reduceEmit("ReduceMax"),
+  vjp: ({ dy, inputs: [x], outputs: [y], attrs }) => {
+    const input = x as Tensor;
+    const mask = cast(equal(input, keep(y as Tensor, attrs)), input.dtype);
+    const count = reduceSum(mask, attrs.axes, true);
+    return [mul(mask, div(keep(at(dy, 0), attrs), count))];
+  },
+};
+
+/** Target dims are carried for shape inference; the runtime shape is the second input. */
+interface DimsAttrs {
+  readonly dims: Shape;
+}
+
+const Reshape: Primitive<DimsAttrs> = {
+  name: "Reshape",
+  infer: ([x], { dims }) => [{ dtype: (x as Tensor).dtype, shape: dims }],
+  emit: (context, inputs, outputs) => context.node("Reshape", inputs, outputs),
+  vjp: ({ dy, inputs: [x] }) => [reshapeTo(at(dy, 0), shapeOf(x as Tensor), (x as Tensor).shape), null],
+};
+
+const Expand: Primitive<DimsAttrs> = {
+  name: "Expand",
+  infer: ([x], { dims }) => [{ dtype: (x as Tensor).dtype, shape: dims }],
+  emit: (context, inputs, outputs) => context.node("Expand", inputs, outputs),
+  vjp: ({ dy }) => [at(dy, 0), null],
+};
+
+const Shape_: Primitive<null> = {
+  name: "Shape",
+  infer: ([x]) => [{ dtype: "int64", shape: [(x as Tensor).rank] }],
+  emit: (context, inputs, outputs) => context.node("Shape", inputs, outputs),
+};
+
+const Transpose: Primitive<readonly number[]> = {
+  name: "Transpose",
+  infer: ([x], perm) => {
+    const input = x as Tensor;
+    const sorted = [...perm].sort((p, q) => p - q);
+    if (perm.length !== input.rank || sorted.some((axis, index) => axis !== index)) {
+      throw new GraphError(
+        "transpose",
+        "perm",
+        `a permutation of 0..${input.rank - 1}`,
+        `[${perm.join(",")}]`,
+      );
+    }
+    return [{ dtype: input.dtype, shape: perm.map((axis) => input.shape[axis] as Dim) }];
+  },
+  emit: (context, inputs, outputs, perm) =>
+    context.node("Transpose", inputs, outputs, { perm: { ints: perm } }),
+  vjp: ({ dy, attrs: perm }) => {
+    const inverse = perm.map((_, index) => perm.indexOf(index));
+    return [transpose(at(dy, 0), inverse)];
+  },
+};
+
+const Unsqueeze: Primitive<readonly number[]> = {
+  name: "Unsqueeze",
+  infer: ([x], axes) => {
+    const input = x as Tensor;
+    const shape: Dim[] = [...input.shape];
+    for (const axis of [...axes].sort((p, q) => p - q)) shape.splice(axis, 0, 1);
+    return [{ dtype: input.dtype, shape }];
+  },
+  emit: (context, [x], outputs, axes) =>
+    context.node("Unsqueeze", [x as string, context.int64(axes)], outputs),
+  vjp: ({ dy, attrs: axes }) => [squeeze(at(dy, 0), axes)],
+};
+
+const Squeeze: Primitive<readonly number[]> = {
+  name: "Squeeze",
+  infer: ([x], axes) => {
+    const input = x as Tensor;
+    for (const axis of axes) {
+      const dim = input.shape[axis];
+      if (dim !== 1) throw new GraphError("squeeze", `axes (${axis})`, "an axis of size 1", `size ${dim}`);
+    }
+    return [{ dtype: input.dtype, shape: input.shape.filter((_, index) => !axes.includes(index)) }];
+  },
+  emit: (context, [x], outputs, axes) => context.node("Squeeze", [x as string, context.int64(axes)], outputs),
+  vjp: ({ dy, attrs: axes }) => [unsqueeze(at(dy, 0), axes)],
+};
+
+// Inputs: x, starts, ends, axes (int64 vectors); steps are 1.
+const Slice: Primitive<DimsAttrs> = {
+  name: "Slice",
+  infer: ([x], { dims }) => [{ dtype: (x as Tensor).dtype, shape: dims }],
+  emit: (context, inputs, outputs) => context.node("Slice", inputs, outputs),
+  vjp: ({ dy, inputs: [x, starts, , axes] }) => {
+    // Pad dy back with zeros: before = starts on the sliced axes, after = the rest of each axis.
+    const input = x as Tensor;
+    const zeros = constInt64(
+      input,
+      input.shape.map(() => 0),
+    );
+    const before = scatterAdd(zeros, axes as Tensor, starts as Tensor);
+    const after = sub(sub(shapeOf(input), shapeOf(at(dy, 0))), before);
+    return [pad(at(dy, 0), concat([before, after], 0), input.shape), null, null, null];
+  },
+};
+
+// Inputs: x, pads (int64 [2·rank]); zero padding.
+const Pad: Primitive<DimsAttrs> = {
+  name: "Pad",
+  infer: ([x], { dims }) => [{ dtype: (x as Tensor).dtype, shape: dims }],
+  emit: (context, inputs, outputs) => context.node("Pad", inputs, outputs, { mode: { string: "constant" } }),
+  vjp: ({ dy, inputs: [x, pads] }) => {
+    const input = x as Tensor;
+    const axes = input.shape.map((_, index) => index);
+    const starts = sliceRuntime(
+      pads as Tensor,
+      constInt64(input, [0]),
+      constInt64(input, [input.rank]),
+      constInt64(input, [0]),
+      [input.rank],
+    );
+    const ends = add(starts, shapeOf(input));
+    return [sliceRuntime(at(dy, 0), starts, ends, constInt64(input, axes), input.shape), null];
+  },
+};
+
+const Concat: Primitive<number> = {
+  name: "Concat",
+  infer: (inputs, axis) => {
+    const head = inputs[0] as Tensor;
+    for (const tensor of inputs) {
+      if (tensor.rank !== head.rank || tensor.dtype !== head.dtype) {
+        throw new GraphError(
+          "concat",
+          "tensors",
+          `${head.dtype} tensors of rank ${head.rank}`,
+          `${tensor.dtype} ${formatShape(tensor.shape)}`,
+        );
+      }
+    }
+    const shape: Dim[] = [...head.shape];
+    shape[axis] = addDims(inputs.map((tensor) => tensor.shape[axis] as Dim));
+    return [{ dtype: head.dtype, shape }];
+  },
+  emit: (context, inputs, outputs, axis) => context.node("Concat", inputs, outputs, { axis: { int: axis } }),
+  vjp: ({ dy, inputs, attrs: axis }) => {
+    const sizes = concat(
+      inputs.map((tensor) =>
+        sliceRuntime(
+          shapeOf(tensor),
+          constInt64(tensor, [axis]),
+          constInt64(tensor, [axis + 1]),
+          constInt64(tensor, [0]),
+          [1],
+        ),
+      ),
+      0,
+    );
+    return split(
+      at(dy, 0),
+      sizes,
+      axis,
+      inputs.map((tensor) => tensor.shape),
+    );
+  },
+};
+
+interface SplitAttrs {
+  readonly axis: number;
+  readonly parts: readonly Shape[];
+}
+
+// Inputs: x, split sizes (int64 vector).
+const Split: Primitive<SplitAttrs> = {
+  name: "Split",
+  infer: ([x], { parts }) => parts.map((shape) => ({ dtype: (x as Tensor).dtype, shape })),
+  emit: (context, inputs, outputs, { axis }) =>
+    context.node("Split", inputs, outputs, { axis: { int: axis } }),
+  vjp: ({ dy, outputs, attrs: { axis } }) => [
+    concat(
+      outputs.map((output, index) => dy[index] ?? zerosLike(output)),
+      axis,
+    ),
+    null,
+  ],
+};
+
+// Gather along axis 0; indices int64 of any shape.
+const Gather: Primitive<null> = {
+  name: "Gather",
+  infer: ([x, indices]) => {
+    const input = x as Tensor;
+    const index = indices as Tensor;
+    if (index.dtype !== "int64") throw new GraphError("gather", "indices", "an int64 tensor", index.dtype);
+    if (input.rank < 1) throw new GraphError("gather", "x", "a tensor of rank >= 1", "a scalar");
+    return [{ dtype: input.dtype, shape: [...index.shape, ...input.shape.slice(1)] }];
+  },
+  emit: (context, inputs, outputs) => context.node("Gather", inputs, outputs, { axis: { int: 0 } }),
+  vjp: ({ dy, inputs: [x, indices] }) => [
+    scatterAdd(zerosLike(x as Tensor), indices as Tensor, at(dy, 0)),
+    null,
+  ],
+};
+
+// data[indices[i]] += updates[i] along axis 0 (duplicates accumulate): the transpose of Gather.
+const ScatterAdd: Primitive<null> = {
+  name: "ScatterAdd",
+  infer: ([data, indices, updates]) => {
+    const d = data as Tensor;
+    const u = updates as Tensor;
+    if ((indices as Tensor).dtype !== "int64")
+      throw new GraphError("scatterAdd", "indices", "an int64 tensor", (indices as Tensor).dtype);
+    if (d.dtype !== u.dtype) throw new GraphError("scatterAdd", "updates", `dtype ${d.dtype}`, u.dtype);
+    return [{ dtype: d.dtype, shape: d.shape }];
+  },
+  emit: (context, [data, indices, updates], outputs) => {
+    const expanded = context.fresh("indices");
+    context.node("Unsqueeze", [indices as string, context.int64([-1])], [expanded]);
+    context.node("ScatterND", [data as string, expanded, updates as string], outputs, {
+      reduction: { string: "add" },
+    });
+  },
+  vjp: ({ dy, inputs: [, indices], needs }) => [
+    at(dy, 0),
+    null,
+    needs[2] ? gather(at(dy, 0), indices as Tensor) : null,
+  ],
+};
+
+function constInt64(like: Tensor, values: readonly number[]): Tensor {
+  return like.graph.constant(
+    BigInt64Array.from(values, (value) => BigInt(value)),
+    [values.length],
+  );
+}
+
+/** Matrix product with numpy batch broadcasting; both operands need rank >= 2. */
+export const matmul = (a: Tensor, b: Tensor): Tensor => apply1(MatMul, [a, b], null);
+
+/** Swaps the last two axes. */
+export function transposeLast(x: Tensor): Tensor {
+  const perm = x.shape.map((_, index) => index);
+  perm.splice(-2, 2, x.rank - 1, x.rank - 2);
+  return transpose(x, perm);
+}
+
+function normaliseAxes(fn: string, axes: readonly number[] | undefined, rank: number): number[] {
+  const list = axes ?? Array.from({ length: rank }, (_, index) => index);
+  const normalised = [...new Set(list.map((axis) => normaliseAxis(fn, axis, rank)))].sort((p, q) => p - q);
+  if (normalised.length !== list.length)
+    throw new GraphError(fn, "axes", "distinct axes", `[${list.join(",")}]`);
+  return normalised;
+}
+
+/** Sum over `axes` (all axes when omitted). */
+export function reduceSum(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {
+  const normalised = normaliseAxes("reduceSum", axes, x.rank);
+  if (normalised.length === 0) return x;
+  return apply1(ReduceSum, [x], { axes: normalised, keepdims });
+}
+
+/** Maximum over `axes` (all axes when omitted). */
+export function reduceMax(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {
+  const normalised = normaliseAxes("reduceMax", axes, x.rank);
+  if (normalised.length === 0) return x;
+  return apply1(ReduceMax, [x], { axes: normalised, keepdims });
+}
+
+/** The runtime shape of `x` as an int64 vector. */
+export const shapeOf = (x: Tensor): Tensor => apply1(Shape_, [x], null);
+
+/** @internal Reshape to a runtime shape whose static dims are known. */
+export const reshapeTo = (x: Tensor, shape: Tensor, dims: Shape): Tensor =>
+  apply1(Reshape, [x, shape], { dims });
+
+/**
+ * Reshape with ONNX semantics: a target entry 0 copies that input dim, -1 is inferred.
+ */
+export function reshape(x: Tensor, target: readonly number[]): Tensor {
+  const dims: Dim[] = [];
+  let inferred = -1;
+  for (const [index, entry] of target.entries()) {
+    if (!Number.isInteger(entry) || entry < -1)
+      throw new GraphError("reshape", `target[${index}]`, "an integer >= -1", String(entry));
+    if (entry === -1) {
+      if (inferred >= 0) throw new GraphError("reshape", "target", "at most one -1", `[${target.join(",")}]`);
+      inferred = index;
+      dims.push(-1);
+    } else if (entry === 0) {
+      const dim = x.shape[index];
+      if (dim === undefined)
+        throw new GraphError("reshape", `target[${index}]`, `a 0 only within rank ${x.rank}`, "0");
+      dims.push(dim);
+    } else dims.push(entry);
+  }
+  if (inferred >= 0) {
+    const known = staticSize(dims.filter((_, index) => index !== inferred));
+    const total = staticSize(x.shape);
+    if (known !== null && total !== null && (known === 0 || total % known !== 0)) {
+      throw new GraphError("reshape", "target", `a shape with ${total} elements`, `[${target.join(",")}]`);
+    }
+    dims[inferred] =
+      known !== null && total !== null ? total / known : `${x.shape.join("*")}/${target.join("*")}`;
+  }
+  const total = staticSize(x.shape);
+  const size = staticSize(dims);
+  if (total !== null && size !== null && total !== size) {
+    throw new GraphError("reshape", "target", `${total} elements`, `[${target.join(",")}] (${size})`);
+  }
+  return reshapeTo(x, constInt64(x, target), dims);
+}
+
+/** Broadcasts `x` to the runtime shape `shape` (int64 vector) whose static dims are `dims`. */
+export function broadcastTo(x: Tensor, shape: Tensor, dims?: Shape): Tensor;
+/** Broadcasts `x` to the shape of `like`. */
+export function broadcastTo(x: Tensor, like: Tensor): Tensor;
+export function broadcastTo(x: Tensor, target: Tensor, dims?: Shape): Tensor {
+  if (dims) return apply1(Expand, [x, target], { dims: broadcastShapes("broadcastTo", x.shape, dims) });
+  return apply1(Expand, [x, shapeOf(target)], {
+    dims: broadcastShapes("broadcastTo", x.shape, target.shape),
+  });
+}
+
+/** Zeros with the dtype and runtime shape of `x`. */
+export function zerosLike(x: Tensor): Tensor {
+  return broadcastTo(scalarLike(0, x), x);
+}
+
+/** Ones with the dtype and runtime shape of `x`. */
+export function onesLike(x: Tensor): Tensor {
+  return broadcastTo(scalarLike(1, x), x);
+}
+
+/** Permutes axes. */
+export function transpose(x: Tensor, perm: readonly number[]): Tensor {
+  return apply1(Transpose, [x], perm);
+}
+
+/** Inserts size-1 axes at `axes` (positions in the output). */
+export function unsqueeze(x: Tensor, axes: readonly number[]): Tensor {
+  const normalised = normaliseAxes("unsqueeze", axes, x.rank + axes.length);
+  return apply1(Unsqueeze, [x], normalised);
+}
+
+/** Removes size-1 axes. */
+export function squeeze(x: Tensor, axes: readonly number[]): Tensor {
+  return apply1(Squeeze, [x], normaliseAxes("squeeze", axes, x.rank));
+}
+
+function sliceRuntime(x: Tensor, starts: Tensor, ends: Tensor, axes: Tensor, dims: Shape): Tensor {
+  return apply1(Slice, [x, starts, ends, axes], { dims });
+}
+
+/** `x[start:end]` along `axis` (step 1); `end` defaults to the end, negative values count from it. */
+export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
+  const a = normaliseAxis("slice", axis, x.rank);
+  const dim = x.shape[a] as Dim;
+  if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) {
+    throw new GraphError("slice", "start/end", "integers", `${start}/${end}`);
+  }
+  let size: Dim;
+  let first = start;
+  if (typeof dim === "number") {
+    const clamp = (value: number) => Math.min(Math.max(value < 0 ? value + dim : value, 0), dim);
+    first = clamp(start);
+    size = Math.max(0, clamp(end ?? dim) - first);
+  } else if (start < 0) {
+    throw new GraphError("slice", "start", `a start >= 0 on the symbolic axis ${dim}`, String(start));
+  } else size = `${dim}[${start}:${end ?? ""}]`;
+  const dims: Dim[] = [...x.shape];
+  dims[a] = size;
+  const endValue = end ?? Number.MAX_SAFE_INTEGER;
+  return sliceRuntime(x, constInt64(x, [first]), constInt64(x, [endValue]), constInt64(x, [a]), dims);
+}
+
+/** Zero padding by a runtime int64 vector `[begin_0, …, begin_r, end_0, …, end_r]`. */
+export function pad(x: Tensor, pads: Tensor, dims: Shape): Tensor {
+  return apply1(Pad, [x, pads], { dims });
+}
+
+/** Joins tensors along `axis`. */
+export function concat(tensors: readonly Tensor[], axis: number): Tensor {
+  const head = tensors[0];
+  if (!head) throw new GraphError("concat", "tensors", "at least one tensor", "none");
+  if (tensors.length === 1) return head;
+  return apply1(Concat, tensors, normaliseAxis("concat", axis, head.rank));
+}
+
+/** Splits along `axis` into parts of runtime sizes `sizes` (int64 vector) with static shapes `parts`. */
+export function split(x: Tensor, sizes: Tensor, axis: number, parts: readonly Shape[]): readonly Tensor[] {
+  return apply(Split, [x, sizes], { axis: normaliseAxis("split", axis, x.rank), parts });
+}
+
+/** Rows of `x` (axis 0) picked by int64 `indices` of any shape: `[...indices.shape, ...x.shape[1:]]`. */
+export const gather = (x: Tensor, indices: Tensor): Tensor => apply1(Gather, [x, indices], null);
+
+/** `data` with `updates` added at rows `indices` (axis 0); repeated indices accumulate. */
+export const scatterAdd = (data: Tensor, indices: Tensor, updates: Tensor): Tensor =>
+  apply1(ScatterAdd, [data, indices, updates], null);
