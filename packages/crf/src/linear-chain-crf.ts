@@ -130,6 +130,7 @@ export class LinearChainCrf {
   #path = new Int32Array(0);
   #clamped = new Float64Array(0);
   #reservedSteps = 0;
+  readonly #order: Int32Array;
 
   constructor(options: LinearChainCrfOptions) {
     const fn = "new LinearChainCrf";
@@ -146,6 +147,7 @@ export class LinearChainCrf {
     this.#end = readParameter(fn, "options.end", options.end, numTags, false);
     this.#allowed = options.allowed === undefined ? null : readAllowed(fn, options.allowed, numTags);
     this.#scratch = new Float64Array(2 * numTags);
+    this.#order = new Int32Array(numTags);
     this.#potentials = this.#makePotentials();
   }
 
@@ -277,7 +279,6 @@ export class LinearChainCrf {
     const { batch, steps } = input;
     const K = this.numTags;
     this.#reserve(steps);
-    const delta = this.#alpha;
     const paths: number[][] = [];
     const scores: number[] = [];
     for (let b = 0; b < batch; b++) {
@@ -288,7 +289,8 @@ export class LinearChainCrf {
         b * steps * K,
         length,
         this.#path,
-        delta,
+        this.#scratch,
+        this.#order,
         this.#backpointers,
       );
       if (score === Number.NEGATIVE_INFINITY) throw noPath(fn, b);

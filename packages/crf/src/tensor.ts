@@ -76,8 +76,8 @@ function checkDims(fn: string, argument: string, dims: unknown, rank: number, sh
 }
 
 /** Checks one emission value: NaN and +Infinity are errors; -Infinity is a legal "impossible" score. */
-function checkScore(fn: string, value: number, b: number, t: number, k: number): void {
-  if (Number.isNaN(value) || value === Number.POSITIVE_INFINITY || typeof value !== "number") {
+function checkScore(fn: string, value: unknown, b: number, t: number, k: number): void {
+  if (typeof value !== "number" || Number.isNaN(value) || value === Number.POSITIVE_INFINITY) {
     throw new CrfError(
       fn,
       `emissions[${b}][${t}][${k}]`,
@@ -85,6 +85,11 @@ function checkScore(fn: string, value: number, b: number, t: number, k: number):
       describe(value),
     );
   }
+}
+
+/** [b, t, k] of a flat index into `[batch, steps, numTags]`. */
+function position(index: number, steps: number, numTags: number): [number, number, number] {
+  return [Math.floor(index / (numTags * steps)), Math.floor(index / numTags) % steps, index % numTags];
 }
 
 /** Reads emissions into a float64 `[batch, steps, numTags]` buffer, validating every value. */
@@ -112,14 +117,19 @@ export function readEmissions(fn: string, input: EmissionsInput, numTags: number
       );
     }
     const data = new Float64Array(size);
-    for (let index = 0; index < size; index++) {
-      const value = source[index] as number;
-      if (Number.isNaN(value) || value === Number.POSITIVE_INFINITY || typeof value !== "number") {
-        const k = index % numTags;
-        const t = Math.floor(index / numTags) % steps;
-        checkScore(fn, value, Math.floor(index / (numTags * steps)), t, k);
+    if (Array.isArray(source)) {
+      for (let index = 0; index < size; index++) {
+        const value = source[index];
+        if (typeof value !== "number") checkScore(fn, value, ...position(index, steps, numTags));
+        data[index] = value as number;
       }
-      data[index] = value;
+    } else {
+      data.set(source);
+    }
+    // One comparison catches NaN and +Infinity (both fail `x < Infinity`).
+    for (let index = 0; index < size; index++) {
+      const value = data[index] as number;
+      if (!(value < Number.POSITIVE_INFINITY)) checkScore(fn, value, ...position(index, steps, numTags));
     }
     return { data, batch, steps, numTags, impliedLengths: new Int32Array(batch).fill(steps) };
   }

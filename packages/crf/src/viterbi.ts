@@ -5,9 +5,15 @@ const NEG_INF = Number.NEGATIVE_INFINITY;
 /**
  * Viterbi decoding of one sequence (Viterbi 1967; Rabiner 1989, §III.B):
  * `delta[t, j] = e[t, j] + max_i (delta[t-1, i] + T[i, j])`, then backtrack.
- * Ties go to the smallest tag index. Writes the path into `path[0..length)`.
  *
- * @param delta scratch of at least 2K values (two rows, swapped each step)
+ * Exact branch and bound: at each step the previous tags are visited in decreasing order of
+ * `delta[t-1, i]`, and the search for column j stops as soon as `delta[t-1, i] + colMax[j]` falls
+ * below the best value found, since no later tag can beat it (floating-point addition is monotonic,
+ * so the bound is exact). This skips most of the K² work when scores are spread out, as they are in
+ * trained taggers. Ties go to the smallest tag index, as in a plain left-to-right scan.
+ *
+ * @param rows scratch of at least 2K values (previous and current delta rows)
+ * @param order scratch of at least K entries
  * @param backpointers scratch of at least length·K entries
  * @returns the path's score, or -Infinity when no path is allowed (the path is then meaningless)
  */
@@ -17,29 +23,44 @@ export function viterbi(
   offset: number,
   length: number,
   path: Int32Array,
-  delta: Float64Array,
+  rows: Float64Array,
+  order: Int32Array,
   backpointers: Int32Array,
 ): number {
   const K = p.numTags;
-  const { start, end, transposed } = p;
-  let previous = 0;
-  let current = K;
-  for (let j = 0; j < K; j++) delta[j] = (start[j] as number) + (e[offset + j] as number);
+  const { start, end, transposed, columnMax } = p;
+  let previous = rows.subarray(0, K);
+  let current = rows.subarray(K, 2 * K);
+  for (let j = 0; j < K; j++) previous[j] = (start[j] as number) + (e[offset + j] as number);
   for (let t = 1; t < length; t++) {
+    // Insertion sort of the previous tags by decreasing delta; stable, so ties keep index order.
+    for (let i = 0; i < K; i++) {
+      const value = previous[i] as number;
+      let k = i;
+      while (k > 0 && (previous[order[k - 1] as number] as number) < value) {
+        order[k] = order[k - 1] as number;
+        k--;
+      }
+      order[k] = i;
+    }
     const et = offset + t * K;
     const bt = t * K;
     for (let j = 0; j < K; j++) {
       const column = j * K;
-      let best = NEG_INF;
-      let argbest = 0;
-      for (let i = 0; i < K; i++) {
-        const value = (delta[previous + i] as number) + (transposed[column + i] as number);
-        if (value > best) {
+      const bound = columnMax[j] as number;
+      let argbest = order[0] as number;
+      let best = (previous[argbest] as number) + (transposed[column + argbest] as number);
+      for (let r = 1; r < K; r++) {
+        const i = order[r] as number;
+        const delta = previous[i] as number;
+        if (delta + bound < best) break;
+        const value = delta + (transposed[column + i] as number);
+        if (value > best || (value === best && i < argbest)) {
           best = value;
           argbest = i;
         }
       }
-      delta[current + j] = best + (e[et + j] as number);
+      current[j] = best + (e[et + j] as number);
       backpointers[bt + j] = argbest;
     }
     const swap = previous;
@@ -49,7 +70,7 @@ export function viterbi(
   let best = NEG_INF;
   let last = 0;
   for (let j = 0; j < K; j++) {
-    const value = (delta[previous + j] as number) + (end[j] as number);
+    const value = (previous[j] as number) + (end[j] as number);
     if (value > best) {
       best = value;
       last = j;
