@@ -272,6 +272,11 @@ export class LinearChainCrf {
    * @param emissions `[batch, steps, numTags]`
    * @throws CrfError on bad input, or when a sequence has no allowed path
    */
+  decode(
+    emissions: EmissionsInput,
+    options: DecodeOptions & { withConfidence: true },
+  ): Required<DecodeResult>;
+  decode(emissions: EmissionsInput, options?: DecodeOptions): DecodeResult;
   decode(emissions: EmissionsInput, options: DecodeOptions = {}): DecodeResult {
     const fn = "LinearChainCrf.decode";
     const input = readEmissions(fn, emissions, this.numTags);
