@@ -1,0 +1,60 @@
+import { StatsError } from "./errors.js";
+
+const N = 624;
+const M = 397;
+
+/**
+ * Mersenne Twister MT19937 (Matsumoto & Nishimura 1998), seeded and drawn exactly like numpy's legacy
+ * `np.random.seed(seed)` / `np.random.uniform(0, 1)`: the same seed gives numpy's numbers, which is what
+ * lets `aso` reproduce deep-significance's bootstrap.
+ */
+export class Mt19937 {
+  private readonly state = new Uint32Array(N);
+  private index = N;
+
+  constructor(seed: number) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new StatsError("Mt19937", "seed", "an integer in 0..2^32-1", String(seed));
+    }
+    const mt = this.state;
+    mt[0] = seed >>> 0;
+    for (let i = 1; i < N; i++) {
+      const previous = mt[i - 1]!;
+      mt[i] = (Math.imul(1812433253, previous ^ (previous >>> 30)) + i) >>> 0;
+    }
+  }
+
+  private twist(): void {
+    const mt = this.state;
+    for (let i = 0; i < N; i++) {
+      const y = (mt[i]! & 0x80000000) | (mt[(i + 1) % N]! & 0x7fffffff);
+      let next = mt[(i + M) % N]! ^ (y >>> 1);
+      if (y & 1) next ^= 0x9908b0df;
+      mt[i] = next >>> 0;
+    }
+    this.index = 0;
+  }
+
+  /** The next 32-bit output. */
+  nextUint32(): number {
+    if (this.index >= N) this.twist();
+    let y = this.state[this.index++]!;
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+
+  /** A double in [0, 1) with 53 random bits (numpy's `random_sample`). */
+  random(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /** An integer in [0, n), uniform. */
+  integer(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+}
