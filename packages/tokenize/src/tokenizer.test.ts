@@ -1,0 +1,156 @@
+import rust from "tokenizers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type ScriptSample, scriptSamples, TOKENIZERS, tokenizerPath } from "./test-utils/sentences.js";
+import { WordTokenizer } from "./tokenizer.js";
+
+/**
+ * The oracle: the Rust tokenizers binding encodes the words joined by single spaces; each token's
+ * character offsets say which word it lies in. (The npm binding takes no pre-tokenized input, so word
+ * ids come from offsets, the way fast tokenizers derive them.)
+ */
+async function rustOracle(tokenizer: rust.Tokenizer, words: readonly string[]) {
+  const encoding = await tokenizer.encode(words.join(" "), null, { addSpecialTokens: true });
+  // Word of every character (code point) of the joined text; a space belongs to the word after it,
+  // as T5's lone "▁" token and GPT-2's "Ġ" do.
+  const wordOfChar: number[] = [];
+  words.forEach((word, w) => {
+    if (w > 0) wordOfChar.push(w);
+    for (const _ of word) wordOfChar.push(w);
+  });
+  const special = encoding.getSpecialTokensMask();
+  const wordIds = encoding
+    .getOffsets()
+    .map(([, end = 0], i) => (special[i] === 1 ? null : (wordOfChar[end - 1] ?? -1)));
+  return { ids: encoding.getIds(), tokens: encoding.getTokens(), wordIds, specialTokensMask: special };
+}
+
+/** The second oracle, for input that is not running text: Rust encodes each word alone, then post-processes. */
+async function rustPerWord(tokenizer: rust.Tokenizer, words: readonly string[]) {
+  const encodings = await Promise.all(
+    words.map((w) => tokenizer.encode(w, null, { addSpecialTokens: false })),
+  );
+  return {
+    tokens: encodings.flatMap((e) => e.getTokens()),
+    ids: encodings.flatMap((e) => e.getIds()),
+    wordIds: encodings.flatMap((e, w) => e.getIds().map(() => w)),
+  };
+}
+
+let samples: ScriptSample[] = [];
+beforeAll(async () => {
+  samples = await scriptSamples(60);
+});
+
+describe.each(TOKENIZERS)("encodeWords with %s matches the Rust tokenizers binding", (name) => {
+  it("on real sentences in Latin (with diacritics), Cyrillic and Devanagari script", async () => {
+    const ours = WordTokenizer.fromFile(tokenizerPath(name));
+    const theirs = rust.Tokenizer.fromFile(`${tokenizerPath(name)}/tokenizer.json`);
+    theirs.disableTruncation();
+    let compared = 0;
+    for (const sample of samples) {
+      for (const words of sample.sentences) {
+        if (words.some((w) => /\s/.test(w))) continue;
+        const expected = await rustOracle(theirs, words);
+        const got = ours.encodeWords(words);
+        expect({ sample: sample.name, ...got, attentionMask: undefined }).toEqual({
+          sample: sample.name,
+          ...expected,
+          attentionMask: undefined,
+        });
+        compared += 1;
+      }
+    }
+    expect(compared).toBeGreaterThan(400);
+  });
+});
+
+describe("the oracles themselves", () => {
+  it("assign word ids from offsets as written out by hand", async () => {
+    const bert = rust.Tokenizer.fromFile(`${tokenizerPath("bert-base-multilingual-cased")}/tokenizer.json`);
+    expect(await rustOracle(bert, ["Hello", "wor-ld"])).toEqual({
+      tokens: ["[CLS]", "Hello", "wo", "##r", "-", "l", "##d", "[SEP]"],
+      ids: expect.any(Array),
+      wordIds: [null, 0, 1, 1, 1, 1, 1, null],
+      specialTokensMask: [1, 0, 0, 0, 0, 0, 0, 1],
+    });
+    const t5 = rust.Tokenizer.fromFile(`${tokenizerPath("t5-small")}/tokenizer.json`);
+    const oracle = await rustOracle(t5, ["Ahoj", "мир"]);
+    expect(oracle.tokens).toEqual(["▁Ah", "o", "j", "▁", "ми", "р", "</s>"]);
+    expect(oracle.wordIds).toEqual([0, 0, 0, 1, 1, 1, null]);
+  });
+});
+
+describe("encodeWords", () => {
+  it("gives Ġ to non-initial words of a byte-level BPE by default, and not when told", async () => {
+    const gpt2 = WordTokenizer.fromFile(tokenizerPath("gpt2"));
+    expect(gpt2.encodeWords(["Hello", "naïve", "мир"]).tokens).toEqual([
+      "Hello",
+      "ĠnaÃ¯ve",
+      "ĠÐ",
+      "¼",
+      "Ð¸",
+      "ÑĢ",
+    ]);
+    const bare = gpt2.encodeWords(["Hello", "naïve", "мир"], { spaceBetweenWords: false });
+    const theirs = rust.Tokenizer.fromFile(`${tokenizerPath("gpt2")}/tokenizer.json`);
+    theirs.disableTruncation();
+    expect({ tokens: bare.tokens, ids: bare.ids, wordIds: bare.wordIds }).toEqual(
+      await rustPerWord(theirs, ["Hello", "naïve", "мир"]),
+    );
+    for (const words of samples.flatMap((s) => s.sentences.slice(0, 10))) {
+      const got = gpt2.encodeWords(words, { spaceBetweenWords: false });
+      expect({ tokens: got.tokens, ids: got.ids, wordIds: got.wordIds }).toEqual(
+        await rustPerWord(theirs, words),
+      );
+    }
+  });
+
+  it("leaves special tokens out on request", () => {
+    const bert = WordTokenizer.fromFile(tokenizerPath("bert-base-multilingual-cased"));
+    const encoding = bert.encodeWords(["Ahoj", "světe"], { addSpecialTokens: false });
+    expect(encoding.specialTokensMask.every((m) => m === 0)).toBe(true);
+    expect(encoding.wordIds[0]).toBe(0);
+    expect(bert.encodeWords([]).tokens).toEqual(["[CLS]", "[SEP]"]);
+  });
+
+  it("maps a word that yields no token to the unknown token", () => {
+    const bert = WordTokenizer.fromFile(tokenizerPath("bert-base-multilingual-cased"));
+    const encoding = bert.encodeWords(["a", "\u200b", "b"]);
+    expect(encoding.tokens).toEqual(["[CLS]", "a", "[UNK]", "b", "[SEP]"]);
+    expect(encoding.wordIds).toEqual([null, 0, 1, 2, null]);
+  });
+
+  it("knows the model, padding and unknown tokens", () => {
+    const bert = WordTokenizer.fromFile(tokenizerPath("bert-base-multilingual-cased"));
+    expect(bert.model).toBe("wordpiece");
+    expect(bert.padTokenId).toBe(0);
+    expect(bert.unkTokenId).toBe(100);
+    expect(bert.vocabSize).toBe(119547);
+    const t5 = WordTokenizer.fromFile(`${tokenizerPath("t5-small")}/tokenizer.json`);
+    expect(t5.model).toBe("unigram");
+    expect(t5.padTokenId).toBe(0);
+    const gpt2 = WordTokenizer.fromFile(tokenizerPath("gpt2"));
+    expect(gpt2.model).toBe("bpe");
+    expect(gpt2.byteLevel).toBe(true);
+    expect(gpt2.padTokenId).toBeUndefined();
+  });
+
+  it("rejects bad input with typed errors", () => {
+    const bert = WordTokenizer.fromFile(tokenizerPath("bert-base-multilingual-cased"));
+    expect(() => bert.encodeWords(["a", ""])).toThrow(
+      'encodeWords: words[1]: expected a non-empty string, got ""',
+    );
+    expect(() => bert.encodeWords("a b" as unknown as string[])).toThrow(
+      'encodeWords: words: expected an array of strings, got "a b"',
+    );
+    expect(() => WordTokenizer.fromFile("/nonexistent")).toThrow(
+      'WordTokenizer.fromFile: path: expected a tokenizer.json file or a folder holding one, got "/nonexistent"',
+    );
+    expect(() => WordTokenizer.fromFile(new URL(".", import.meta.url).pathname)).toThrow(
+      "WordTokenizer.fromFile: path: expected a folder holding tokenizer.json",
+    );
+    expect(() => new WordTokenizer({ model: { type: "WordLevel", vocab: {} } })).toThrow(
+      'WordTokenizer: tokenizer.model: expected a WordPiece, BPE or Unigram model, got "WordLevel"',
+    );
+  });
+});
