@@ -203,6 +203,11 @@ export class Graph {
     return tensor;
   }
 
+  /** Outer tensors captured by this (body) graph, with the tensors that stand for them inside. */
+  captured(): [outer: Tensor, inner: Tensor][] {
+    return [...this.captures.entries()];
+  }
+
   /** @internal Allocates a tensor id shared by this graph and its bodies. */
   nextId(): number {
     const id = this.counter.next;
@@ -290,9 +295,10 @@ function describeAttrs(attrs: unknown): string {
   if (typeof attrs !== "object") return String(attrs);
   const parts: string[] = [];
   for (const [key, value] of Object.entries(attrs)) {
-    if (value instanceof Graph || typeof value === "function") continue;
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) continue;
-    parts.push(`${key}=${JSON.stringify(value)}`);
+    const plain = (item: unknown) =>
+      typeof item === "number" || typeof item === "string" || typeof item === "boolean";
+    if (plain(value) || (Array.isArray(value) && value.every(plain)))
+      parts.push(`${key}=${JSON.stringify(value)}`);
   }
   return parts.join(", ");
 }

@@ -1,5 +1,20 @@
 export { grad, sumTo, vjp } from "./autodiff.js";
 export {
+  count,
+  crossEntropy,
+  dropout,
+  gelu,
+  geluTanh,
+  layerNorm,
+  logSoftmax,
+  logSumExp,
+  mean,
+  oneHot,
+  relu,
+  sigmoid,
+  softmax,
+} from "./composites.js";
+export {
   DTYPE_BYTES,
   type DType,
   type DTypeArrayMap,
@@ -59,6 +74,7 @@ export {
   toOnnx,
   type ValueSignature,
 } from "./onnx.js";
+export { type ScanOptions, type ScanResult, type ScanStep, scan } from "./scan.js";
 export {
   broadcastTo,
   concat,
