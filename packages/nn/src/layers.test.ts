@@ -1,0 +1,77 @@
+import { evaluate, Graph, Tensor } from "@xlt/graph";
+import { describe, expect, it } from "vitest";
+import { Dropout, Embedding, LayerNorm, Linear, Mlp } from "./layers.js";
+import { bind, initialize, type ParameterTree } from "./parameters.js";
+
+/** Binds a tree to float64 constants holding its seeded initial values. */
+function constants(graph: Graph, tree: ParameterTree, seed: number) {
+  const values = initialize(tree, seed);
+  return {
+    values,
+    params: bind(tree, (path, parameter) =>
+      graph.constant(Float64Array.from(values.get(path) ?? []), parameter.shape),
+    ),
+  };
+}
+
+const numbers = (value: { data: ArrayLike<number | bigint> } | undefined) =>
+  Array.from({ length: value?.data.length ?? 0 }, (_, i) => Number(value?.data[i]));
+
+describe("layers", () => {
+  it("Linear computes x·W + b", async () => {
+    const graph = new Graph();
+    const layer = new Linear(3, 2, { dtype: "float64" });
+    const { values, params } = constants(graph, layer.parameters, 3);
+    const x = graph.input("x", "float64", ["n", 3]);
+    const result = await evaluate(
+      { y: layer.forward(params, x) },
+      { x: { data: Float64Array.of(1, 2, 3), dims: [1, 3] } },
+    );
+    const w = Array.from(values.get("weight") ?? []);
+    const b = Array.from(values.get("bias") ?? []);
+    const expected = [0, 1].map(
+      (j) => (b[j] ?? 0) + [1, 2, 3].reduce((s, xi, i) => s + xi * (w[i * 2 + j] ?? 0), 0),
+    );
+    for (const [j, v] of numbers(result.y).entries()) expect(v).toBeCloseTo(expected[j] ?? 0, 12);
+    expect(Object.keys(new Linear(2, 2, { bias: false }).parameters)).toEqual(["weight"]);
+  });
+
+  it("Embedding looks rows up and LayerNorm normalises", async () => {
+    const graph = new Graph();
+    const embedding = new Embedding(4, 3, { dtype: "float64" });
+    const norm = new LayerNorm(3, 1e-5, { dtype: "float64" });
+    const e = constants(graph, embedding.parameters, 1);
+    const n = constants(graph, norm.parameters, 1);
+    const ids = graph.input("ids", "int64", ["n"]);
+    const rows = embedding.forward(e.params, ids);
+    const result = await evaluate(
+      { rows, normed: norm.forward(n.params, rows) },
+      { ids: { data: BigInt64Array.of(3n, 0n), dims: [2] } },
+    );
+    const table = Array.from(e.values.get("weight") ?? []);
+    expect(numbers(result.rows)).toEqual([...table.slice(9, 12), ...table.slice(0, 3)]);
+    const row = table.slice(9, 12);
+    const mean = row.reduce((s, v) => s + v, 0) / 3;
+    const sd = Math.sqrt(row.reduce((s, v) => s + (v - mean) ** 2, 0) / 3 + 1e-5);
+    for (const [i, v] of numbers(result.normed).slice(0, 3).entries())
+      expect(v).toBeCloseTo(((row[i] ?? 0) - mean) / sd, 10);
+    expect(() => embedding.forward(e.params, graph.input("f", "float64", [1]))).toThrow(
+      "Embedding.forward: ids: expected an int64 tensor, got float64",
+    );
+  });
+
+  it("Mlp chains layers; Dropout is the identity in evaluation", async () => {
+    const mlp = new Mlp([4, 8, 3], { activation: "gelu", dropout: 0.1, seed: 1 });
+    expect(Object.keys(mlp.parameters)).toEqual(["layer0", "layer1"]);
+    const graph = new Graph();
+    const { params } = constants(graph, mlp.parameters, 0);
+    const x = graph.input("x", "float64", ["n", 4]);
+    expect(mlp.forward(params, x, { training: false }).shape).toEqual(["n", 3]);
+    const drop = new Dropout(0.5, 1);
+    expect(drop.forward({}, x, { training: false })).toBe(x);
+    expect(drop.forward({}, x, { training: true })).toBeInstanceOf(Tensor);
+    expect(() => new Mlp([4])).toThrow("Mlp: sizes: expected at least two sizes, got [4]");
+    expect(() => new Linear(0, 1)).toThrow("Linear: inFeatures: expected a positive integer, got 0");
+    expect(() => new Dropout(1, 0)).toThrow("Dropout: rate: expected a number in [0, 1), got 1");
+  });
+});
