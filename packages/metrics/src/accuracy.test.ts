@@ -28,10 +28,10 @@ describe("tokenAccuracy", () => {
   });
 
   it("names mismatched and empty inputs", () => {
-    expect(() => tokenAccuracy(1 as unknown as number[][], [])).toThrow(
+    expect(() => tokenAccuracy(JSON.parse("1"), [])).toThrow(
       "tokenAccuracy: yTrue: expected an array of label sequences, got number",
     );
-    expect(() => tokenAccuracy([], 1 as unknown as number[][])).toThrow(
+    expect(() => tokenAccuracy([], JSON.parse("1"))).toThrow(
       "tokenAccuracy: yPred: expected an array of label sequences, got number",
     );
     expect(() => tokenAccuracy([[1]], [])).toThrow(

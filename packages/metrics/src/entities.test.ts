@@ -62,7 +62,7 @@ describe("getEntities validation", () => {
     expect(() => getEntities(["B-PER", ""])).toThrow(
       'getEntities: tags[0][1]: expected a non-empty string tag, got ""',
     );
-    expect(() => getEntities("B-PER" as unknown as string[])).toThrow(
+    expect(() => getEntities(JSON.parse('"B-PER"'))).toThrow(
       "getEntities: tags[0]: expected an array of tags, got string",
     );
     // @ts-expect-error: an invalid mode on purpose

@@ -123,7 +123,7 @@ describe("report validation", () => {
     expect(() => f1Score([["O", "O"]], [["O"]])).toThrow(
       "f1Score: yPred[0]: expected 2 tags like yTrue[0], got 1",
     );
-    expect(() => f1Score("O" as unknown as string[][], [])).toThrow(
+    expect(() => f1Score(JSON.parse('"O"'), [])).toThrow(
       "f1Score: yTrue: expected an array of sentences (arrays of tags), got string",
     );
     // @ts-expect-error: an invalid zeroDivision on purpose

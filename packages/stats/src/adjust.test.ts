@@ -32,7 +32,7 @@ describe("adjustPValues", () => {
     expect(() => adjustPValues([0.2], "fdr" as AdjustMethod)).toThrow(
       'adjustPValues: method: expected "bonferroni" | "sidak" | "holm" | "holm-sidak" | "hochberg" | "hommel" | "bh" | "by", got "fdr"',
     );
-    expect(() => adjustPValues([0.2], undefined as unknown as AdjustMethod)).toThrow(
+    expect(() => adjustPValues([0.2], JSON.parse("null") ?? undefined)).toThrow(
       "adjustPValues: method: expected bonferroni | sidak | holm | holm-sidak | hochberg | hommel | bh | by, got undefined",
     );
   });

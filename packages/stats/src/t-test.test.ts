@@ -60,7 +60,7 @@ describe("t-tests", () => {
     expect(() => pairedTTest([1, Number.NaN], [2, 3])).toThrow(
       "pairedTTest: a[1]: expected a finite number, got NaN",
     );
-    expect(() => pairedTTest("12" as unknown as number[], [2, 3])).toThrow(
+    expect(() => pairedTTest(JSON.parse('"12"'), [2, 3])).toThrow(
       "pairedTTest: a: expected an array of numbers, got string",
     );
     // @ts-expect-error: an invalid alternative on purpose
