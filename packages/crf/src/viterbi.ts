@@ -6,11 +6,13 @@ const NEG_INF = Number.NEGATIVE_INFINITY;
  * Viterbi decoding of one sequence (Viterbi 1967; Rabiner 1989, §III.B):
  * `delta[t, j] = e[t, j] + max_i (delta[t-1, i] + T[i, j])`, then backtrack.
  *
- * Exact branch and bound: at each step the previous tags are visited in decreasing order of
- * `delta[t-1, i]`, and the search for column j stops as soon as `delta[t-1, i] + colMax[j]` falls
- * below the best value found, since no later tag can beat it (floating-point addition is monotonic,
- * so the bound is exact). This skips most of the K² work when scores are spread out, as they are in
- * trained taggers. Ties go to the smallest tag index, as in a plain left-to-right scan.
+ * Exact branch and bound. For column j the best previous tag m is tried first; if even the
+ * runner-up's bound `delta[t-1, second] + colMax[j]` falls below it, m wins outright (the usual case
+ * once a tagger is trained, when one tag dominates). Otherwise the previous tags are visited in
+ * decreasing order of delta (sorted at most once per step) and the search stops as soon as
+ * `delta[t-1, i] + colMax[j]` falls below the best value found. Floating-point addition is
+ * monotonic, so the bounds are exact and the result equals a full scan's, ties included: ties go
+ * to the smallest tag index.
  *
  * @param rows scratch of at least 2K values (previous and current delta rows)
  * @param order scratch of at least K entries
@@ -33,31 +35,43 @@ export function viterbi(
   let current = rows.subarray(K, 2 * K);
   for (let j = 0; j < K; j++) previous[j] = (start[j] as number) + (e[offset + j] as number);
   for (let t = 1; t < length; t++) {
-    // Insertion sort of the previous tags by decreasing delta; stable, so ties keep index order.
-    for (let i = 0; i < K; i++) {
+    // The best previous tag (first on ties) and the runner-up's score.
+    let top = 0;
+    let first = previous[0] as number;
+    let second = NEG_INF;
+    for (let i = 1; i < K; i++) {
       const value = previous[i] as number;
-      let k = i;
-      while (k > 0 && (previous[order[k - 1] as number] as number) < value) {
-        order[k] = order[k - 1] as number;
-        k--;
+      if (value > first) {
+        second = first;
+        first = value;
+        top = i;
+      } else if (value > second) {
+        second = value;
       }
-      order[k] = i;
     }
+    let sorted = false;
     const et = offset + t * K;
     const bt = t * K;
     for (let j = 0; j < K; j++) {
       const column = j * K;
       const bound = columnMax[j] as number;
-      let argbest = order[0] as number;
-      let best = (previous[argbest] as number) + (transposed[column + argbest] as number);
-      for (let r = 1; r < K; r++) {
-        const i = order[r] as number;
-        const delta = previous[i] as number;
-        if (delta + bound < best) break;
-        const value = delta + (transposed[column + i] as number);
-        if (value > best || (value === best && i < argbest)) {
-          best = value;
-          argbest = i;
+      let argbest = top;
+      let best = first + (transposed[column + top] as number);
+      if (!(second + bound < best)) {
+        if (!sorted) {
+          sortDescending(previous, order, K);
+          sorted = true;
+        }
+        // order[0] is `top`: the sort is stable, so ties keep index order.
+        for (let r = 1; r < K; r++) {
+          const i = order[r] as number;
+          const delta = previous[i] as number;
+          if (delta + bound < best) break;
+          const value = delta + (transposed[column + i] as number);
+          if (value > best || (value === best && i < argbest)) {
+            best = value;
+            argbest = i;
+          }
         }
       }
       current[j] = best + (e[et + j] as number);
@@ -82,6 +96,19 @@ export function viterbi(
     path[t - 1] = last;
   }
   return best;
+}
+
+/** Stable insertion sort of tag indices by decreasing score (K is small). */
+function sortDescending(scores: Float64Array, order: Int32Array, K: number): void {
+  for (let i = 0; i < K; i++) {
+    const value = scores[i] as number;
+    let k = i;
+    while (k > 0 && (scores[order[k - 1] as number] as number) < value) {
+      order[k] = order[k - 1] as number;
+      k--;
+    }
+    order[k] = i;
+  }
 }
 
 /** One entry of an n-best list: a path and its unnormalised score. */
