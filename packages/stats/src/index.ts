@@ -15,6 +15,15 @@ export {
   bootstrapCI,
   bootstrapInterval,
 } from "./bootstrap-ci.js";
+export {
+  type Cell,
+  COMPARISON_TESTS,
+  type CompareOptions,
+  type Comparison,
+  type ComparisonTable,
+  type ComparisonTest,
+  compareConditions,
+} from "./compare.js";
 export { normalCdf, normalQuantile, normalSf, tCdf, tQuantile } from "./distributions.js";
 export { cohensD, hedgesG } from "./effect-size.js";
 export { StatsError } from "./errors.js";
@@ -32,6 +41,7 @@ export {
   type ResamplingResult,
   type SentenceMatrix,
 } from "./resampling.js";
+export { parseCsv, parseJsonl, type Run } from "./runs.js";
 export { type Summary, summary } from "./summary.js";
 export {
   type PairedTTestResult,
@@ -40,6 +50,7 @@ export {
   type WelchTTestResult,
   welchTTest,
 } from "./t-test.js";
+export { escapeLatex, type TableOptions, toLatex, toMarkdown } from "./table.js";
 export type { Alternative } from "./validate.js";
 export {
   type WilcoxonOptions,

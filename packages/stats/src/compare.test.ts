@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { adjustPValues } from "./adjust.js";
+import { aso } from "./aso.js";
+import { compareConditions } from "./compare.js";
+import { parseCsv, parseJsonl } from "./runs.js";
+import { pairedTTest } from "./t-test.js";
+import { toLatex, toMarkdown } from "./table.js";
+
+const CSV = `condition,seed,language,f1
+baseline,1,de,0.801
+baseline,2,de,0.795
+baseline,3,de,0.806
+baseline,4,de,0.799
+dlr,1,de,0.815
+dlr,2,de,0.812
+dlr,3,de,0.818
+dlr,4,de,0.809
+baseline,1,hu,0.702
+baseline,2,hu,0.711
+baseline,3,hu,0.705
+baseline,4,hu,0.699
+dlr,1,hu,0.704
+dlr,2,hu,0.709
+dlr,3,hu,0.703
+dlr,4,hu,0.708
+`;
+
+describe("parseCsv / parseJsonl", () => {
+  it("reads quoted CSV fields and JSON Lines", () => {
+    expect(parseCsv('a,b\n"x, y",2\n')).toEqual([{ a: "x, y", b: "2" }]);
+    expect(parseCsv('a\n"say ""hi"""\n')).toEqual([{ a: 'say "hi"' }]);
+    expect(parseJsonl('{"condition":"a","score":0.5}\n\n{"condition":"b","score":0.6}\n')).toEqual([
+      { condition: "a", score: 0.5 },
+      { condition: "b", score: 0.6 },
+    ]);
+  });
+
+  it("names malformed files", () => {
+    expect(() => parseCsv("", "runs.csv")).toThrow(
+      "parseCsv: runs.csv: expected a header row, got an empty file",
+    );
+    expect(() => parseCsv("a,b\n1\n", "runs.csv")).toThrow(
+      "parseCsv: runs.csv line 2: expected 2 fields like the header, got 1",
+    );
+    expect(() => parseJsonl("{nope\n", "runs.jsonl")).toThrow(
+      'parseJsonl: runs.jsonl line 1: expected a JSON object, got "{nope"',
+    );
+    expect(() => parseJsonl("[1]\n", "runs.jsonl")).toThrow(
+      "parseJsonl: runs.jsonl line 1: expected a JSON object, got [1]",
+    );
+  });
+});
+
+describe("compareConditions", () => {
+  const runs = parseCsv(CSV);
+
+  it("runs ASO per language with Bonferroni over the languages", () => {
+    const table = compareConditions(runs, { metric: "f1" });
+    expect(table.languages).toEqual(["de", "hu"]);
+    expect(table.conditions).toEqual(["baseline", "dlr"]);
+    expect(table.cells["de"]!["dlr"]!.mean).toBeCloseTo(0.8135, 12);
+    const de = aso([0.815, 0.812, 0.818, 0.809], [0.801, 0.795, 0.806, 0.799], { numComparisons: 2 });
+    expect(table.comparisons[0]).toEqual({
+      language: "de",
+      condition: "dlr",
+      baseline: "baseline",
+      value: de.epsilonMin,
+      significant: de.epsilonMin < 0.5,
+    });
+    expect(table.comparisons[0]!.significant).toBe(true);
+  });
+
+  it("adjusts p-values of paired tests over the languages", () => {
+    const table = compareConditions(runs, { metric: "f1", test: "paired-t", correction: "holm" });
+    const de = pairedTTest([0.815, 0.812, 0.818, 0.809], [0.801, 0.795, 0.806, 0.799]).pValue;
+    const hu = pairedTTest([0.704, 0.709, 0.703, 0.708], [0.702, 0.711, 0.705, 0.699]).pValue;
+    const adjusted = adjustPValues([de, hu], "holm");
+    expect(table.comparisons.map((entry) => entry.value)).toEqual(adjusted);
+    expect(table.comparisons.map((entry) => entry.rawPValue)).toEqual([de, hu]);
+  });
+
+  it("says what is wrong with the runs", () => {
+    expect(() => compareConditions(runs)).toThrow(
+      'compareConditions: runs[0]: expected a "score" column, got none',
+    );
+    expect(() => compareConditions(runs.slice(0, 5), { metric: "f1" })).toThrow(
+      "compareConditions: runs for dlr in de: expected at least 2 runs (seeds), got 1",
+    );
+    const unpaired = runs.map((run, i) => (i === 4 ? { ...run, seed: "9" } : run));
+    expect(() => compareConditions(unpaired, { metric: "f1", test: "wilcoxon" })).toThrow(
+      "compareConditions: seed 9 of dlr in de: expected a run with the same seed in the baseline, got none",
+    );
+    const repeated = runs.map((run, i) => (i === 5 ? { ...run, seed: "1" } : run));
+    expect(() => compareConditions(repeated, { metric: "f1", test: "paired-t" })).toThrow(
+      "compareConditions: runs[5].seed: expected one run per seed for dlr in de, got seed 1 again",
+    );
+    expect(() => compareConditions([{ ...runs[0]!, f1: "n/a" }, ...runs], { metric: "f1" })).toThrow(
+      'compareConditions: runs[0].f1: expected a finite number, got "n/a"',
+    );
+    expect(() => compareConditions(runs, { metric: "f1", baseline: "bert" })).toThrow(
+      'compareConditions: options.baseline: expected one of baseline, dlr, got "bert"',
+    );
+    expect(() => compareConditions([], { metric: "f1" })).toThrow(
+      "compareConditions: runs: expected at least one run, got none",
+    );
+    expect(() => compareConditions(runs.slice(0, 8).concat(runs.slice(8, 12)), { metric: "f1" })).toThrow(
+      "compareConditions: runs in hu: expected runs of both dlr and baseline, got only one of them",
+    );
+    expect(() => compareConditions(runs.slice(0, 7), { metric: "f1", test: "paired-t" })).toThrow(
+      "compareConditions: seeds in de: expected the same 3 seeds for dlr and the baseline, got 4 baseline runs",
+    );
+  });
+});
+
+describe("toMarkdown / toLatex", () => {
+  const table = compareConditions(parseCsv(CSV), { metric: "f1", test: "paired-t" });
+
+  it("renders mean ± std per condition and language, the test value and significance marks", () => {
+    const markdown = toMarkdown(table, { digits: 1, scale: 100 });
+    const lines = markdown.split("\n");
+    expect(lines[0]).toBe("| Language | baseline | dlr |");
+    expect(lines[1]).toBe("| --- | ---: | ---: |");
+    expect(lines[2]).toMatch(/^\| de \| 80\.0 ± 0\.5 \| 81\.3 ± 0\.4\* \(p = 0\.0\d\d\) \|$/);
+    expect(lines[3]).toMatch(/^\| hu \| 70\.4 ± 0\.5 \| 70\.6 ± 0\.3 \(p = 1\.000\) \|$/);
+    expect(markdown).toContain(
+      "paired t-test vs baseline; p-values bonferroni-adjusted over 2 languages; * marks p < 0.05.",
+    );
+  });
+
+  it("renders booktabs LaTeX with escaped names", () => {
+    const latex = toLatex(
+      compareConditions(parseCsv(CSV.replace(/dlr/g, "dlr_0.7")), { metric: "f1", test: "paired-t" }),
+      { digits: 1, scale: 100, label: "tab:ner" },
+    );
+    expect(latex).toContain(
+      "\\begin{tabular}{lrr}\n\\toprule\nLanguage & baseline & dlr\\_0.7 \\\\\n\\midrule",
+    );
+    expect(latex).toMatch(/de & \$80\.0 \\pm 0\.5\$ & \$81\.3 \\pm 0\.4\^\{\*\} \\;\(p = 0\.0\d\d\)\$ \\\\/);
+    expect(latex).toContain("\\bottomrule\n\\end{tabular}");
+    expect(latex).toContain("\\label{tab:ner}");
+    const asoLatex = toLatex(compareConditions(parseCsv(CSV), { metric: "f1" }));
+    expect(asoLatex).toContain(
+      "$\\varepsilon_{\\min}$ of condition vs baseline; * marks $\\varepsilon_{\\min}$ $<$ 0.5",
+    );
+  });
+});
