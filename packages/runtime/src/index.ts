@@ -1,0 +1,31 @@
+export {
+  type CompileOptions,
+  compile,
+  type FloatArray,
+  type InputSpec,
+  type LossFunction,
+  type LossResult,
+  type Model,
+  type StepResult,
+  TrainingSession,
+} from "./compile.js";
+export { RuntimeError } from "./errors.js";
+export { assignGroups, type GroupMatch, layerwiseGroups, type ParameterGroup } from "./groups.js";
+export {
+  type AdamOptions,
+  type OptimizerOptions,
+  type SgdOptions,
+  stateSlots,
+  type UpdateScalars,
+  update,
+} from "./optimizers.js";
+export { createSession, type ExecutionProvider, type SessionConfig, sessionOptions } from "./providers.js";
+export {
+  constantSchedule,
+  cosineWithWarmup,
+  linearWarmupDecay,
+  ReduceOnPlateau,
+  type Schedule,
+  sample,
+  stepDecay,
+} from "./schedules.js";

@@ -1,0 +1,28 @@
+import { add, Graph, toOnnx } from "@xlt/graph";
+import { listSupportedBackends } from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { createSession, type ExecutionProvider, sessionOptions } from "./providers.js";
+
+describe("execution providers", () => {
+  it("cpu by default, threads validated", () => {
+    expect(sessionOptions({}).executionProviders).toEqual(["cpu"]);
+    expect(sessionOptions({ threads: 2 }).intraOpNumThreads).toBe(2);
+    expect(() => sessionOptions({ threads: 0 })).toThrow(
+      "sessionOptions: threads: expected a positive integer, got 0",
+    );
+    const unknown = "tpu" as ExecutionProvider;
+    expect(() => sessionOptions({ executionProvider: unknown })).toThrow(
+      'sessionOptions: executionProvider: expected "cpu", "cuda" or "webgpu", got "tpu"',
+    );
+  });
+
+  it("a provider that is not installed is an error naming the install command, not a fallback", async () => {
+    const cuda = listSupportedBackends().find((backend) => backend.name === "cuda");
+    if (cuda?.bundled) return;
+    const graph = new Graph();
+    const model = toOnnx({ y: add(graph.input("x", "float32", [1]), 1) });
+    await expect(createSession(model, { executionProvider: "cuda" })).rejects.toThrow(
+      "createSession: executionProvider: expected an installed cuda provider (needs CUDA 12 and cuDNN 9 on the host, then `npm install onnxruntime-node --onnxruntime-node-install=cuda12`)",
+    );
+  });
+});
