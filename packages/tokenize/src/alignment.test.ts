@@ -104,7 +104,7 @@ describe("alignLabels", () => {
     expect(() => alignLabels([0, 0], [1], { strategy: "all", labelNames: ["O", "B-X"] })).toThrow(
       'alignLabels: options.labelNames: expected a label named "I-X", got none',
     );
-    expect(() => alignLabels([0, 1], ["O", 1] as unknown as string[])).toThrow(
+    expect(() => alignLabels([0, 1], JSON.parse('["O", 1]'))).toThrow(
       "alignLabels: wordLabels: expected all strings or all label ids, got a mix",
     );
   });

@@ -140,7 +140,7 @@ describe("encodeWords", () => {
     expect(() => bert.encodeWords(["a", ""])).toThrow(
       'encodeWords: words[1]: expected a non-empty string, got ""',
     );
-    expect(() => bert.encodeWords("a b" as unknown as string[])).toThrow(
+    expect(() => bert.encodeWords(JSON.parse('"a b"'))).toThrow(
       'encodeWords: words: expected an array of strings, got "a b"',
     );
     expect(() => WordTokenizer.fromFile("/nonexistent")).toThrow(

@@ -224,7 +224,6 @@ export class WordTokenizer {
         specialTokensMask.push(word === null ? 1 : 0);
       }
     };
-    if (special) push(this.prefix, null);
     for (let w = 0; w < words.length; w++) {
       const word = words[w];
       if (typeof word !== "string" || word.length === 0) {
@@ -244,8 +243,28 @@ export class WordTokenizer {
         );
       }
     }
-    if (special) push(this.suffix, null);
-    return { ids, tokens, wordIds, attentionMask: ids.map(() => 1), specialTokensMask };
+    const encoding = { ids, tokens, wordIds, attentionMask: ids.map(() => 1), specialTokensMask };
+    return special ? this.withSpecialTokens(encoding) : encoding;
+  }
+
+  /** Wraps an encoding made without special tokens in the tokenizer's special tokens (`[CLS] … [SEP]`). */
+  withSpecialTokens(encoding: WordEncoding): WordEncoding {
+    const before = this.prefix.ids.length;
+    const after = this.suffix.ids.length;
+    const nulls = (n: number): null[] => new Array<null>(n).fill(null);
+    const ones = (n: number): number[] => new Array<number>(n).fill(1);
+    return {
+      ids: [...this.prefix.ids, ...encoding.ids, ...this.suffix.ids],
+      tokens: [...this.prefix.tokens, ...encoding.tokens, ...this.suffix.tokens],
+      wordIds: [...nulls(before), ...encoding.wordIds, ...nulls(after)],
+      attentionMask: [...ones(before), ...encoding.attentionMask, ...ones(after)],
+      specialTokensMask: [...ones(before), ...encoding.specialTokensMask, ...ones(after)],
+    };
+  }
+
+  /** Number of special tokens the post-processor adds to one sentence. */
+  get specialTokenCount(): number {
+    return this.prefix.ids.length + this.suffix.ids.length;
   }
 }
 
