@@ -26,12 +26,17 @@ export class Mt19937 {
 
   private twist(): void {
     const mt = this.state;
-    for (let i = 0; i < N; i++) {
-      const y = (mt[i]! & 0x80000000) | (mt[(i + 1) % N]! & 0x7fffffff);
-      let next = mt[(i + M) % N]! ^ (y >>> 1);
-      if (y & 1) next ^= 0x9908b0df;
-      mt[i] = next >>> 0;
+    let i = 0;
+    for (; i < N - M; i++) {
+      const y = (mt[i]! & 0x80000000) | (mt[i + 1]! & 0x7fffffff);
+      mt[i] = mt[i + M]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
     }
+    for (; i < N - 1; i++) {
+      const y = (mt[i]! & 0x80000000) | (mt[i + 1]! & 0x7fffffff);
+      mt[i] = mt[i + M - N]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+    }
+    const y = (mt[N - 1]! & 0x80000000) | (mt[0]! & 0x7fffffff);
+    mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
     this.index = 0;
   }
 
@@ -53,8 +58,12 @@ export class Mt19937 {
     return (a * 67108864 + b) / 9007199254740992;
   }
 
-  /** An integer in [0, n), uniform. */
+  /** An integer in [0, n) for 1 ≤ n ≤ 2^21, exactly uniform (Lemire's multiply-and-reject on 32 bits). */
   integer(n: number): number {
-    return Math.floor(this.random() * n);
+    const threshold = 4294967296 % n;
+    for (;;) {
+      const product = this.nextUint32() * n;
+      if (product % 4294967296 >= threshold) return Math.floor(product / 4294967296);
+    }
   }
 }

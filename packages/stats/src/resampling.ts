@@ -92,6 +92,11 @@ function checkMatrix(
   return { data: x.data, rows, columns };
 }
 
+/**
+ * Validates both systems and lays their rows side by side in one Float64Array of shape
+ * `[sentences, 2 * columns]` (A's columns, then B's). For `microF1` the per-type triples are first summed
+ * into one triple, which gives the same F1 and a quarter of the work for four types.
+ */
 function setup(fn: string, a: SentenceMatrix, b: SentenceMatrix, options: ResamplingOptions) {
   const x = checkMatrix(fn, "a", a);
   const y = checkMatrix(fn, "b", b);
@@ -106,9 +111,21 @@ function setup(fn: string, a: SentenceMatrix, b: SentenceMatrix, options: Resamp
   const metric = options.metric ?? microF1;
   if (typeof metric !== "function")
     throw new StatsError(fn, "options.metric", "a function of column totals", typeof metric);
+  const collapse = metric === microF1 && x.columns % 3 === 0;
+  const columns = collapse ? 3 : x.columns;
+  const rows = x.rows;
+  const pairs = new Float64Array(rows * 2 * columns); // shape: [sentences, 2 * columns]
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < x.columns; c++) {
+      const target = r * 2 * columns + (collapse ? c % 3 : c);
+      pairs[target]! += x.data[r * x.columns + c]!;
+      pairs[target + columns]! += y.data[r * x.columns + c]!;
+    }
+  }
   return {
-    x,
-    y,
+    pairs,
+    rows,
+    columns,
     metric,
     resamples: checkInteger(fn, "options.resamples", options.resamples, 1, 10000),
     seed: checkInteger(fn, "options.seed", options.seed, 0, 0),
@@ -116,10 +133,20 @@ function setup(fn: string, a: SentenceMatrix, b: SentenceMatrix, options: Resamp
   };
 }
 
-function columnTotals(data: ArrayLike<number>, rows: number, columns: number): Float64Array {
+/** Column totals of system `offset` (0 for A, 1 for B) over all sentences. */
+function columnTotals(pairs: Float64Array, rows: number, columns: number, offset: number): Float64Array {
   const totals = new Float64Array(columns);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) totals[c]! += data[r * columns + c]!;
+  for (let r = 0; r < rows; r++) {
+    const base = r * 2 * columns + offset * columns;
+    for (let c = 0; c < columns; c++) totals[c]! += pairs[base + c]!;
+  }
   return totals;
+}
+
+function isExtreme(delta: number, observed: number, gamma: number, alternative: Alternative): boolean {
+  if (alternative === "greater") return delta >= observed - gamma;
+  if (alternative === "less") return delta <= observed + gamma;
+  return Math.abs(delta) >= Math.abs(observed) - gamma;
 }
 
 function quantileLinear(sorted: Float64Array, q: number): number {
@@ -141,11 +168,10 @@ export function pairedBootstrap(
   options: BootstrapOptions = {},
 ): BootstrapResult {
   const fn = "pairedBootstrap";
-  const { x, y, metric, resamples, seed, alternative } = setup(fn, a, b, options);
+  const { pairs, rows, columns, metric, resamples, seed, alternative } = setup(fn, a, b, options);
   const level = checkProbability(fn, "options.confidenceLevel", options.confidenceLevel, 0.95);
-  const { rows, columns } = x;
-  const metricA = metric(columnTotals(x.data, rows, columns));
-  const metricB = metric(columnTotals(y.data, rows, columns));
+  const metricA = metric(columnTotals(pairs, rows, columns, 0));
+  const metricB = metric(columnTotals(pairs, rows, columns, 1));
   const observed = metricA - metricB;
   const random = new Mt19937(seed);
   const totalsA = new Float64Array(columns);
@@ -157,24 +183,15 @@ export function pairedBootstrap(
     totalsA.fill(0);
     totalsB.fill(0);
     for (let k = 0; k < rows; k++) {
-      const base = random.integer(rows) * columns;
+      const base = random.integer(rows) * 2 * columns;
       for (let c = 0; c < columns; c++) {
-        totalsA[c]! += x.data[base + c]!;
-        totalsB[c]! += y.data[base + c]!;
+        totalsA[c]! += pairs[base + c]!;
+        totalsB[c]! += pairs[base + columns + c]!;
       }
     }
     const delta = metric(totalsA) - metric(totalsB);
     deltas[r] = delta;
-    const shifted = delta - observed;
-    if (
-      alternative === "greater"
-        ? shifted >= observed - gamma
-        : alternative === "less"
-          ? shifted <= observed + gamma
-          : Math.abs(shifted) >= Math.abs(observed) - gamma
-    ) {
-      count++;
-    }
+    if (isExtreme(delta - observed, observed, gamma, alternative)) count++;
   }
   deltas.sort();
   const tail = (1 - level) / 2;
@@ -199,10 +216,9 @@ export function approximateRandomization(
   options: ResamplingOptions = {},
 ): ResamplingResult {
   const fn = "approximateRandomization";
-  const { x, y, metric, resamples, seed, alternative } = setup(fn, a, b, options);
-  const { rows, columns } = x;
-  const fullA = columnTotals(x.data, rows, columns);
-  const fullB = columnTotals(y.data, rows, columns);
+  const { pairs, rows, columns, metric, resamples, seed, alternative } = setup(fn, a, b, options);
+  const fullA = columnTotals(pairs, rows, columns, 0);
+  const fullB = columnTotals(pairs, rows, columns, 1);
   const metricA = metric(fullA);
   const metricB = metric(fullB);
   const observed = metricA - metricB;
@@ -211,28 +227,25 @@ export function approximateRandomization(
   const totalsB = new Float64Array(columns);
   const gamma = Math.abs(observed) * 1e-14;
   let count = 0;
+  // One random bit per sentence from 32-bit draws; a leading 1 bit (2^32) marks when the word is used up.
+  let bits = 1;
   for (let r = 0; r < resamples; r++) {
     totalsA.set(fullA);
     totalsB.set(fullB);
     for (let k = 0; k < rows; k++) {
-      if (random.random() >= 0.5) continue;
-      const base = k * columns;
+      if (bits === 1) bits = random.nextUint32() + 4294967296;
+      const swap = bits % 2 === 1;
+      bits = Math.floor(bits / 2);
+      if (!swap) continue;
+      const base = k * 2 * columns;
       for (let c = 0; c < columns; c++) {
-        const d = y.data[base + c]! - x.data[base + c]!;
+        const d = pairs[base + columns + c]! - pairs[base + c]!;
         totalsA[c]! += d;
         totalsB[c]! -= d;
       }
     }
     const delta = metric(totalsA) - metric(totalsB);
-    if (
-      alternative === "greater"
-        ? delta >= observed - gamma
-        : alternative === "less"
-          ? delta <= observed + gamma
-          : Math.abs(delta) >= Math.abs(observed) - gamma
-    ) {
-      count++;
-    }
+    if (isExtreme(delta, observed, gamma, alternative)) count++;
   }
   return { metricA, metricB, difference: observed, pValue: (count + 1) / (resamples + 1), resamples };
 }
