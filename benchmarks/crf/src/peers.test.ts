@@ -41,25 +41,36 @@ const expected = bruteForce(problem);
 const cPeer = buildCPeer(directory);
 const torchPeer = findTorchPeer();
 
+// Starting python and importing torch takes seconds, far more on a busy machine.
+const PEER_TIMEOUT_MS = 120_000;
+
 describe("the C peer", () => {
-  it.skipIf(!cPeer.available)("finds the brute-force best paths", () => {
-    if (!cPeer.available) return;
-    const output = runPeer(cPeer, input, 2, 1);
-    expect(output.paths).toEqual(expected.paths);
-    expect(output.decode?.seconds).toHaveLength(2);
-    output.scores?.forEach((score, b) => {
-      expect(score).toBeCloseTo(pathScore(problem, b, expected.paths[b] as number[]), 9);
-    });
-  });
+  it.skipIf(!cPeer.available)(
+    "finds the brute-force best paths",
+    () => {
+      if (!cPeer.available) return;
+      const output = runPeer(cPeer, input, 2, 1);
+      expect(output.paths).toEqual(expected.paths);
+      expect(output.decode?.seconds).toHaveLength(2);
+      output.scores?.forEach((score, b) => {
+        expect(score).toBeCloseTo(pathScore(problem, b, expected.paths[b] as number[]), 9);
+      });
+    },
+    PEER_TIMEOUT_MS,
+  );
 });
 
 describe("the torch peer", () => {
-  it.skipIf(!torchPeer.available)("finds the brute-force paths and log Z", () => {
-    if (!torchPeer.available) return;
-    const output = runPeer(torchPeer, input, 1, 0, ["decode", "logPartition"]);
-    expect(output.paths).toEqual(expected.paths);
-    output.logZ?.forEach((value, b) => {
-      expect(value).toBeCloseTo(expected.logZ[b] as number, 4);
-    });
-  });
+  it.skipIf(!torchPeer.available)(
+    "finds the brute-force paths and log Z",
+    () => {
+      if (!torchPeer.available) return;
+      const output = runPeer(torchPeer, input, 1, 0, ["decode", "logPartition"]);
+      expect(output.paths).toEqual(expected.paths);
+      output.logZ?.forEach((value, b) => {
+        expect(value).toBeCloseTo(expected.logZ[b] as number, 4);
+      });
+    },
+    PEER_TIMEOUT_MS,
+  );
 });
