@@ -179,6 +179,40 @@ export class TrainingSession {
     return out;
   }
 
+  /** Parameters (by path) and optimizer state (by `slot:path`) with their shapes, for checkpoints. */
+  snapshot(): { tensors: Map<string, FloatArray>; shapes: Map<string, readonly number[]> } {
+    const tensors = new Map<string, FloatArray>([...this.parameters, ...this.state]);
+    const shapes = new Map<string, readonly number[]>();
+    for (const [name] of tensors)
+      shapes.set(
+        name,
+        this.shapes.get(name) ?? this.shapes.get(this.stateNames.find(([n]) => n === name)?.[1] ?? "") ?? [],
+      );
+    return { tensors, shapes };
+  }
+
+  /** Restores parameters and optimizer state saved by `snapshot`, and the step count. */
+  restore(tensors: ReadonlyMap<string, FloatArray>, step: number): void {
+    if (!(Number.isInteger(step) && step >= 0))
+      throw new RuntimeError("restore", "step", "a non-negative integer", String(step));
+    const targets = [...this.parameters.entries(), ...this.state.entries()];
+    for (const [name, current] of targets) {
+      const value = tensors.get(name);
+      if (!value) throw new RuntimeError("restore", name, "a saved tensor", "nothing");
+      if (value.length !== current.length || value.constructor !== current.constructor) {
+        throw new RuntimeError(
+          "restore",
+          name,
+          `${current.length} ${current.constructor.name} values`,
+          `${value.length} ${value.constructor.name}`,
+        );
+      }
+    }
+    for (const [name] of this.parameters) this.parameters.set(name, tensors.get(name) as FloatArray);
+    for (const [name] of this.state) this.state.set(name, tensors.get(name) as FloatArray);
+    this.step = step;
+  }
+
   async release(): Promise<void> {
     await this.train.release();
     await this.evaluate.release();

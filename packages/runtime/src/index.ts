@@ -1,4 +1,13 @@
 export {
+  type Checkpoint,
+  checkpointName,
+  loadCheckpoint,
+  pruneCheckpoints,
+  saveCheckpoint,
+  type TrainerState,
+  writeFileAtomic,
+} from "./checkpoint.js";
+export {
   type CompileOptions,
   compile,
   type FloatArray,
@@ -29,3 +38,4 @@ export {
   sample,
   stepDecay,
 } from "./schedules.js";
+export { type Batch, Trainer, type TrainerOptions, type TrainerResult } from "./trainer.js";

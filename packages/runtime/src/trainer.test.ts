@@ -1,0 +1,132 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { crossEntropy } from "@xlt/graph";
+import { Linear } from "@xlt/nn";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkpointName, loadCheckpoint } from "./checkpoint.js";
+import { compile } from "./compile.js";
+import { Trainer } from "./trainer.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), "xlt-trainer-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function linearSession() {
+  const model = new Linear(2, 2);
+  return compile(model, (params, { x, y }) => ({ loss: crossEntropy(model.forward(params, x), y) }), {
+    inputs: { x: { dtype: "float32", shape: ["batch", 2] }, y: { dtype: "int64", shape: ["batch"] } },
+    optimizer: { kind: "sgd", momentum: 0.5 },
+    groups: [{ name: "all", match: /./, lr: 0.5 }],
+  });
+}
+
+const batch = {
+  x: { data: Float32Array.of(1, 0, 0, 1, 2, 0, 0, 2), dims: [4, 2] },
+  y: { data: BigInt64Array.of(0n, 1n, 0n, 1n), dims: [4] },
+};
+
+describe("Trainer", () => {
+  it("trains, logs every step and evaluation, keeps the best checkpoint and stops early", async () => {
+    const session = await linearSession();
+    const directory = join(scratch, "early");
+    const logFile = join(scratch, "early.jsonl");
+    const metrics = [0.5, 0.4, 0.45, 0.46, 0.47, 0.1];
+    const trainer = new Trainer({
+      session,
+      epochs: 6,
+      batches: () => [batch, batch],
+      evaluate: async (_session, epoch) => metrics[epoch] ?? 0,
+      patience: 2,
+      checkpointDir: directory,
+      logFile,
+    });
+    const result = await trainer.run();
+    expect(result).toMatchObject({
+      epochs: 5,
+      steps: 10,
+      bestMetric: 0.4,
+      bestStep: 4,
+      stoppedEarly: true,
+      resumedFrom: null,
+    });
+    const lines = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.type === "step")).toHaveLength(10);
+    expect(lines.filter((line) => line.type === "eval").map((line) => line.metric)).toEqual(
+      metrics.slice(0, 5),
+    );
+    const losses = lines.filter((line) => line.type === "step").map((line) => line.loss);
+    expect(losses.at(-1)).toBeLessThan(losses[0]);
+    expect(checkpointName(directory, "best.json")).toBe("step-00000004");
+    expect(loadCheckpoint(directory)?.trainer.step).toBe(10);
+    expect(loadCheckpoint(directory, "best.json")?.tensors.get("weight")?.length).toBe(4);
+    await session.release();
+  });
+
+  it("validates its options", async () => {
+    const session = await linearSession();
+    const base = { session, batches: () => [batch] };
+    expect(() => new Trainer({ ...base, epochs: 0 })).toThrow(
+      "Trainer: epochs: expected a positive integer, got 0",
+    );
+    expect(() => new Trainer({ ...base, epochs: 1, patience: -1 })).toThrow(
+      "Trainer: patience: expected a non-negative integer, got -1",
+    );
+    expect(() => new Trainer({ ...base, epochs: 1, checkpointEvery: 0 })).toThrow(
+      "Trainer: checkpointEvery: expected a positive integer, got 0",
+    );
+    expect(() => new Trainer({ ...base, epochs: 1, patience: 1 })).toThrow(
+      "Trainer: evaluate: expected an evaluation callback when patience or mode is set, got none",
+    );
+    await expect(session.trainStep({})).rejects.toThrow(
+      "trainStep: batch.x: expected a float32 tensor, got nothing",
+    );
+    await expect(session.trainStep(batch, -1)).rejects.toThrow(
+      "trainStep: lrScale: expected a finite number >= 0, got -1",
+    );
+    expect(() => session.restore(new Map(), 0)).toThrow(
+      "restore: weight: expected a saved tensor, got nothing",
+    );
+    await session.release();
+  });
+});
+
+describe("resume after a kill", () => {
+  const child = join(root, "src/test-utils/resume-child.mjs");
+  beforeAll(() => {
+    if (!existsSync(join(root, "dist/index.js")))
+      spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  });
+
+  const run = (name: string, env: Record<string, string> = {}) =>
+    spawnSync(
+      process.execPath,
+      [child, join(scratch, name), join(scratch, `${name}.jsonl`), join(scratch, `${name}.json`)],
+      {
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+      },
+    );
+
+  it("a run SIGKILLed mid-epoch and resumed ends with the same parameters as an uninterrupted one", () => {
+    const whole = run("whole");
+    expect(whole.status).toBe(0);
+    const killed = run("killed", { KILL_AT: "7" });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(existsSync(join(scratch, "killed.json"))).toBe(false);
+    const resumed = run("killed");
+    expect(resumed.status).toBe(0);
+    const a = JSON.parse(readFileSync(join(scratch, "whole.json"), "utf8"));
+    const b = JSON.parse(readFileSync(join(scratch, "killed.json"), "utf8"));
+    expect(b.result.resumedFrom).toBe(7);
+    expect(b.result.steps).toBe(a.result.steps);
+    expect(b.parameters).toEqual(a.parameters);
+    const log = readFileSync(join(scratch, "killed.jsonl"), "utf8");
+    expect(log).toContain('"type":"resume","step":7,"epoch":1,"batch":2');
+  });
+});
