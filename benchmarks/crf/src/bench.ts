@@ -5,7 +5,15 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LinearChainCrf } from "@xlt/crf";
 import { type Agreement, comparePaths, maxRelativeError } from "./agreement.js";
-import { buildCPeer, findTorchPeer, type Peer, type PeerOp, type PeerOutput, runPeer } from "./peers.js";
+import {
+  buildCPeer,
+  findTorchPeer,
+  type Peer,
+  type PeerOp,
+  type PeerOutput,
+  PYTHON,
+  runPeer,
+} from "./peers.js";
 import { encodeProblem, makeProblem, type Problem } from "./problem.js";
 import { formatRate, markdownTable } from "./report.js";
 import { logLogSlope, median, timeRuns } from "./stats.js";
@@ -15,6 +23,8 @@ const { values } = parseArgs({
     repeats: { type: "string", default: "7" },
     warmup: { type: "string", default: "2" },
     quick: { type: "boolean", default: false },
+    python: { type: "string", default: PYTHON },
+    cc: { type: "string", default: "cc" },
   },
 });
 const quick = values.quick === true;
@@ -26,8 +36,8 @@ const SEED = 2024;
 const OPS: readonly PeerOp[] = ["decode", "logPartition", "nll"];
 
 const workDirectory = mkdtempSync(join(tmpdir(), "xlt-bench-crf-"));
-const cPeer = buildCPeer(workDirectory);
-const torchPeer = findTorchPeer();
+const cPeer = buildCPeer(workDirectory, values.cc);
+const torchPeer = findTorchPeer(values.python);
 const describePeer = (name: string, peer: Peer): string =>
   peer.available
     ? `${name}: ${peer.version}`

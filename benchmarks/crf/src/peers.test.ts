@@ -44,6 +44,19 @@ const torchPeer = findTorchPeer();
 // Starting python and importing torch takes seconds, far more on a busy machine.
 const PEER_TIMEOUT_MS = 120_000;
 
+describe("missing peers", () => {
+  it("say why they are missing instead of failing", () => {
+    const noCompiler = buildCPeer(directory, "/nonexistent/cc");
+    expect(noCompiler.available).toBe(false);
+    if (!noCompiler.available)
+      expect(noCompiler.reason).toMatch(/^\/nonexistent\/cc -O2 peers\/viterbi\.c: .*ENOENT/);
+    const noPython = findTorchPeer("/nonexistent/python3");
+    expect(noPython.available).toBe(false);
+    if (!noPython.available)
+      expect(noPython.reason).toMatch(/^\/nonexistent\/python3 -c "import torch": .*ENOENT/);
+  });
+});
+
 describe("the C peer", () => {
   it.skipIf(!cPeer.available)(
     "finds the brute-force best paths",

@@ -5,7 +5,7 @@ import type { Timings } from "./stats.js";
 
 /** `benchmarks/peers/`, next to this package. */
 export const PEERS_DIRECTORY = fileURLToPath(new URL("../../peers/", import.meta.url));
-/** Debian's python with `python3-torch` (not a pyenv one). */
+/** Debian's python with `python3-torch` (not a pyenv one): the default interpreter for the torch peer. */
 export const PYTHON = "/usr/bin/python3";
 
 export type PeerOp = "decode" | "logPartition" | "nll";
@@ -34,24 +34,25 @@ function failure(result: ReturnType<typeof spawnSync>, what: string): string {
   return `${what} exited with ${result.status}${stderr ? `: ${stderr.split("\n").slice(-3).join(" / ")}` : ""}`;
 }
 
-/** Compiles `peers/viterbi.c` with `cc -O2` into `directory`. */
-export function buildCPeer(directory: string): Peer {
+/** Compiles `peers/viterbi.c` with `compiler -O2` (by default `cc`) into `directory`. */
+export function buildCPeer(directory: string, compiler = "cc"): Peer {
   const binary = join(directory, "viterbi");
-  const compile = spawnSync("cc", ["-O2", "-std=c11", "-o", binary, join(PEERS_DIRECTORY, "viterbi.c")], {
+  const compile = spawnSync(compiler, ["-O2", "-std=c11", "-o", binary, join(PEERS_DIRECTORY, "viterbi.c")], {
     encoding: "utf8",
   });
-  if (compile.status !== 0) return { available: false, reason: failure(compile, "cc -O2 peers/viterbi.c") };
-  const version = spawnSync("cc", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "cc";
+  if (compile.status !== 0)
+    return { available: false, reason: failure(compile, `${compiler} -O2 peers/viterbi.c`) };
+  const version = spawnSync(compiler, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? compiler;
   return { available: true, command: [binary], version: `${version.trim()}, -O2` };
 }
 
-/** Checks that /usr/bin/python3 imports torch. */
-export function findTorchPeer(): Peer {
-  const probe = spawnSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
-  if (probe.status !== 0) return { available: false, reason: failure(probe, `${PYTHON} -c "import torch"`) };
+/** Checks that `python` (by default /usr/bin/python3) imports torch. */
+export function findTorchPeer(python = PYTHON): Peer {
+  const probe = spawnSync(python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
+  if (probe.status !== 0) return { available: false, reason: failure(probe, `${python} -c "import torch"`) };
   return {
     available: true,
-    command: [PYTHON, join(PEERS_DIRECTORY, "crf_torch.py")],
+    command: [python, join(PEERS_DIRECTORY, "crf_torch.py")],
     version: `torch ${probe.stdout.trim()} (CPU, 1 thread, float32)`,
   };
 }

@@ -51,7 +51,7 @@ console.log(
 );
 console.log(
   `model: ${FEATURES_PER_TOKEN} feature templates hashed into 2^${options.bits} buckets; ` +
-    `Adam lr ${options.learningRate}, L2 ${options.l2}, batch ${options.batchSize}, ${options.epochs} epochs, seed ${options.seed}`,
+    `Adam lr ${options.learningRate}, L2 ${options.l2}, batch ${options.batchSize}, ${options.epochs} epoch${options.epochs === 1 ? "" : "s"}, seed ${options.seed}`,
 );
 
 const bar = new ProgressBar(process.stderr);
