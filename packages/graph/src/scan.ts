@@ -97,7 +97,9 @@ export function scan(
   const axis = normaliseAxis("scan", options.axis ?? 0, first.rank);
   const steps = first.shape[axis];
   for (const [index, x] of xs.entries()) {
-    if (x.rank <= axis || x.shape[axis] !== steps) {
+    const dim = x.shape[axis];
+    const compatible = dim === steps || typeof dim === "string" || typeof steps === "string";
+    if (x.rank <= axis || !compatible) {
       throw new GraphError(
         "scan",
         `xs[${index}]`,
