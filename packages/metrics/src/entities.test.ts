@@ -60,10 +60,10 @@ describe("getEntities validation", () => {
   it("rejects bad tags and options with typed errors", () => {
     expect(() => getEntities(["B-PER", ""])).toThrow(MetricsError);
     expect(() => getEntities(["B-PER", ""])).toThrow(
-      'getEntities: tags[0][1]: expected a non-empty string tag, got ""',
+      'getEntities: tags[1]: expected a non-empty string tag, got ""',
     );
     expect(() => getEntities(JSON.parse('"B-PER"'))).toThrow(
-      "getEntities: tags[0]: expected an array of tags, got string",
+      "getEntities: tags: expected an array of tags, got string",
     );
     // @ts-expect-error: an invalid mode on purpose
     expect(() => getEntities(["O"], { mode: "lenient" })).toThrow(

@@ -190,7 +190,12 @@ export function checkEntityOptions(fn: string, options: EntityOptions): void {
  */
 export function getEntities(tags: readonly string[], options: EntityOptions = {}): Entity[] {
   const fn = "getEntities";
-  checkSentences(fn, "tags", [tags]);
+  if (!Array.isArray(tags)) throw new MetricsError(fn, "tags", "an array of tags", typeof tags);
+  tags.forEach((tag: unknown, index) => {
+    if (typeof tag !== "string" || tag.length === 0) {
+      throw new MetricsError(fn, `tags[${index}]`, "a non-empty string tag", JSON.stringify(tag));
+    }
+  });
   checkEntityOptions(fn, options);
   return corpusEntities(fn, "tags", [tags], options, options.scheme).map(({ type, start, end }) => ({
     type,

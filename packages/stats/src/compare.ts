@@ -83,7 +83,8 @@ function text(value: Run[string] | undefined): string | undefined {
 /**
  * Compares every condition with the baseline in each language, as a study's significance script does:
  * groups runs by language and condition, summarises each group and runs the chosen test (ASO by default,
- * with deep-significance's Bonferroni over the languages; p-value tests adjusted over the languages).
+ * with deep-significance's Bonferroni over the languages; p-value tests adjusted over the languages; the
+ * Wilcoxon test uses `zeroMethod: "zsplit"` so equal scores of a seed never abort the table).
  * Throws `StatsError` for a missing column, a non-numeric score, an unpaired seed or too few runs.
  */
 export function compareConditions(runs: readonly Run[], options: CompareOptions = {}): ComparisonTable {
