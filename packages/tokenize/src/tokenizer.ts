@@ -109,10 +109,14 @@ export class WordTokenizer {
   private readonly prefix: Pieces;
   private readonly suffix: Pieces;
   private readonly cache = new Map<string, Pieces>();
+  private readonly source: string;
+  private readonly sourceConfig: string;
 
   constructor(json: object, config: object = {}) {
     const tokenizerJson: TokenizerJson = json;
     const tokenizerConfig: TokenizerConfigJson = config;
+    this.source = JSON.stringify(json);
+    this.sourceConfig = JSON.stringify(config);
     this.model = detectModel(tokenizerJson);
     this.tokenizer = new Tokenizer(json, config);
     const byteLevel = findByteLevel(tokenizerJson.pre_tokenizer);
@@ -172,6 +176,36 @@ export class WordTokenizer {
     const configFile = join(dir, "tokenizer_config.json");
     const config = existsSync(configFile) ? JSON.parse(readFileSync(configFile, "utf8")) : {};
     return new WordTokenizer(JSON.parse(readFileSync(file, "utf8")), config);
+  }
+
+  /** A fresh copy of the `tokenizer.json` object this tokenizer was made from. */
+  toJSON(): Record<string, unknown> {
+    return JSON.parse(this.source);
+  }
+
+  /** A fresh copy of the `tokenizer_config.json` object (empty when there was none). */
+  configJSON(): Record<string, unknown> {
+    return JSON.parse(this.sourceConfig);
+  }
+
+  /** Whether words after the first get a space in front by default (see {@link EncodeWordsOptions}). */
+  get spaceBetweenWordsByDefault(): boolean {
+    return this.defaultSpace;
+  }
+
+  /**
+   * The subword pieces of a word grouped by pre-token (`il-` → `[["il"], ["-"]]` for BERT): the
+   * normalizer, pre-tokenizer and model run one by one. Merges never cross a pre-token boundary.
+   */
+  preTokenPieces(word: string, first = true, spaceBetweenWords = this.defaultSpace): string[][] {
+    const text = spaceBetweenWords && !first ? ` ${word}` : word;
+    const normalized = this.tokenizer.normalizer?.normalize(text) ?? text;
+    const preTokens = this.tokenizer.pre_tokenizer?.pre_tokenize(normalized, { section_index: 0 }) ?? [
+      normalized,
+    ];
+    const model = this.tokenizer.model;
+    if (model === null) return preTokens.map((t: string) => [t]);
+    return preTokens.map((t: string) => model.encode([t]));
   }
 
   /** Number of entries in the vocabulary, added tokens included. */
