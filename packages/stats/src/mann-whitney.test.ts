@@ -44,7 +44,11 @@ describe("mannWhitneyU", () => {
     );
   });
 
-  it("names a bad method", () => {
+  it("names a bad method and refuses an exact distribution it cannot build", () => {
+    const big = Array.from({ length: 1000 }, (_, i) => i);
+    expect(() => mannWhitneyU(big, big, { method: "exact" })).toThrow(
+      'mannWhitneyU: options.method: expected "asymptotic" for samples of 1000 and 1000 values, got "exact"',
+    );
     // @ts-expect-error: an invalid method on purpose
     expect(() => mannWhitneyU([1], [2], { method: "normal" })).toThrow(
       'mannWhitneyU: options.method: expected "auto" | "exact" | "asymptotic", got "normal"',

@@ -1,4 +1,5 @@
 import { normalSf } from "./distributions.js";
+import { StatsError } from "./errors.js";
 import { rankAverage, tieGroupSizes } from "./rank.js";
 import {
   type Alternative,
@@ -23,6 +24,9 @@ export interface MannWhitneyResult {
   readonly pValue: number;
   readonly method: "exact" | "asymptotic";
 }
+
+/** Largest (mn)²/4, the work of building the exact distribution, that is allowed (about a second). */
+const MAX_EXACT_WORK = 2e8;
 
 /**
  * Null distribution of U for samples of sizes m and n (Di Bucchianico 1999, Theorem 2.5):
@@ -86,6 +90,14 @@ export function mannWhitneyU(
   const factor = alternative === "two-sided" ? 2 : 1;
   let p: number;
   if (method === "exact") {
+    if ((n1 * n1 * n2 * n2) / 4 > MAX_EXACT_WORK) {
+      throw new StatsError(
+        fn,
+        "options.method",
+        `"asymptotic" for samples of ${n1} and ${n2} values`,
+        '"exact"',
+      );
+    }
     const pmf = uPmf(Math.min(n1, n2), Math.max(n1, n2));
     p = pairwiseSum(pmf, 0, n1 * n2 - Math.trunc(u) + 1);
   } else {

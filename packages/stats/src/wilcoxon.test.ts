@@ -56,6 +56,10 @@ describe("wilcoxonSignedRank", () => {
     expect(() => wilcoxonSignedRank([1, 2], [0, 1], { correction: "yes" })).toThrow(
       "wilcoxonSignedRank: options.correction: expected true or false, got yes",
     );
+    const big = Array.from({ length: 1001 }, (_, i) => i + 1);
+    expect(() => wilcoxonSignedRank(big, new Array(1001).fill(0), { method: "exact" })).toThrow(
+      'wilcoxonSignedRank: options.method: expected "approx" for 1001 differences (exact needs n <= 1000), got "exact"',
+    );
     expect(() => wilcoxonSignedRank([], [])).toThrow(
       "wilcoxonSignedRank: a: expected at least 1 value, got 0",
     );

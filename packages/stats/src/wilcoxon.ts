@@ -33,6 +33,9 @@ export interface WilcoxonResult {
   readonly zStatistic?: number;
 }
 
+/** Largest n for which the exact null distribution of R+ is built. */
+const MAX_EXACT = 1000;
+
 /** Null distribution of R+ for n untied ranks: counts of subsets of {1..n} by sum, divided by 2^n. */
 function signedRankPmf(n: number): Float64Array {
   const max = (n * (n + 1)) / 2;
@@ -131,6 +134,14 @@ export function wilcoxonSignedRank(
           ? normalSf(z)
           : normalCdf(z);
     return { statistic, pValue: Math.min(1, Math.max(0, pValue)), method, zStatistic: z };
+  }
+  if (count > MAX_EXACT) {
+    throw new StatsError(
+      fn,
+      "options.method",
+      `"approx" for ${count} differences (exact needs n <= ${MAX_EXACT})`,
+      '"exact"',
+    );
   }
   const pmf = signedRankPmf(count);
   const k = Math.trunc(rPlus);
