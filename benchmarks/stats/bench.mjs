@@ -1,9 +1,21 @@
 // Benchmarks of @xlt/stats and @xlt/metrics. Prints a table of medians and writes RESULTS.md.
 // Run after building both packages: `npm run bench -w @xlt/bench-stats` (or `npx turbo run bench --filter=@xlt/bench-stats`).
-import { readFileSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { classificationReport, sentenceStatistics } from "@xlt/metrics";
-import { approximateRandomization, aso, Mt19937, multiAso, pairedBootstrap } from "@xlt/stats";
+import {
+  adjustPValues,
+  approximateRandomization,
+  aso,
+  Mt19937,
+  mannWhitneyU,
+  multiAso,
+  pairedBootstrap,
+  pairedTTest,
+  wilcoxonSignedRank,
+} from "@xlt/stats";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
 
@@ -122,6 +134,59 @@ record(
   time(() => classificationReport(bigGold, bigPred, { mode: "strict", scheme: "IOB2" })),
 );
 
+// 4. Single calls against scipy / statsmodels, and the bootstrap against a vectorised numpy version.
+const pValues = Array.from({ length: 20 }, () => random.random() * 0.2);
+const calls = [
+  ["pairedTTest", "ttest_rel", "scipy", () => pairedTTest(scoresA, scoresB)],
+  ["wilcoxonSignedRank", "wilcoxon", "scipy", () => wilcoxonSignedRank(scoresA, scoresB)],
+  ["mannWhitneyU", "mannwhitneyu", "scipy", () => mannWhitneyU(scoresA, scoresB)],
+  ["adjustPValues bh (20 p-values)", "multipletests", "statsmodels", () => adjustPValues(pValues, "bh")],
+];
+const callRows = calls.map(([name, peer, library, run]) => {
+  const result = time(() => {
+    for (let i = 0; i < 1000; i++) run();
+  });
+  return { name, peer, library, seconds: result.median / 1000 };
+});
+for (const row of callRows)
+  console.log(
+    `${row.name.padEnd(44)} 10 vs 10, one call                      median ${(row.seconds * 1e6).toFixed(2).padStart(8)} µs`,
+  );
+let peers;
+if (existsSync("/usr/bin/python3")) {
+  const input = join(mkdtempSync(join(tmpdir(), "bench-stats-")), "input.json");
+  const collapse = (statistics) => {
+    const [rows, width] = statistics.dims;
+    const out = [];
+    for (let r = 0; r < rows; r++) {
+      const triple = [0, 0, 0];
+      for (let c = 0; c < width; c++) triple[c % 3] += statistics.data[r * width + c];
+      out.push(...triple);
+    }
+    return out;
+  };
+  writeFileSync(
+    input,
+    JSON.stringify({
+      a: scoresA,
+      b: scoresB,
+      p: pValues,
+      statsA: collapse(statsA),
+      statsB: collapse(statsB),
+    }),
+  );
+  try {
+    peers = JSON.parse(
+      execFileSync("/usr/bin/python3", [new URL("./peers.py", import.meta.url).pathname, input], {
+        encoding: "utf8",
+      }),
+    );
+    console.log("python peers (median seconds):", peers);
+  } catch (error) {
+    console.log(`python peers skipped: ${error.message.split("\n")[0]}`);
+  }
+}
+
 const asoSpeedup = deepSignificance / asoTime.median;
 console.log(`\nASO speed-up over deep-significance's recorded time: ${asoSpeedup.toFixed(0)}×`);
 
@@ -159,5 +224,31 @@ const lines = [
   `(sizes 3 to 20 per side; its time hardly depends on the size). That is **not the same run, machine load or inputs** as`,
   `the row above; it is the reference figure the issue names. Against it, xlt's ASO (10 vs 10, 1000 iterations, the same`,
   `algorithm and the very same numpy MT19937 draws) takes ${(asoTime.median * 1000).toFixed(1)} ms: about **${asoSpeedup.toFixed(0)}× faster**.`,
+  "",
+  "## Single calls and the bootstrap against scipy, statsmodels and numpy",
+  "",
+  peers === undefined
+    ? "The Python peers (`peers.py`, run with `/usr/bin/python3`) were not available on this machine."
+    : "Measured in the same run: `peers.py` with Debian's scipy 1.10, statsmodels 0.13 and numpy 1.24 on the same inputs.",
+  "The numpy bootstrap draws its own indices (numpy's PCG64), vectorised 500 resamples at a time.",
+  "",
+  ...markdownTable(
+    ["xlt", "peer", "xlt median", "peer median"],
+    [
+      ...callRows.map((row) => [
+        row.name,
+        `${row.library} \`${row.peer}\``,
+        `${(row.seconds * 1e6).toFixed(1)} µs`,
+        peers === undefined ? "–" : `${(peers[row.peer] * 1e6).toFixed(1)} µs`,
+      ]),
+      [
+        "pairedBootstrap (2,000 sentences, 10,000 resamples)",
+        "numpy, vectorised",
+        `${(rows.find((row) => row.name.startsWith("pairedBootstrap")).median * 1000).toFixed(0)} ms`,
+        peers === undefined ? "–" : `${(peers.paired_bootstrap * 1000).toFixed(0)} ms`,
+      ],
+    ],
+    [false, false, true, true],
+  ),
 ];
 writeFileSync(new URL("./RESULTS.md", import.meta.url), `${lines.join("\n")}\n`);
