@@ -18,5 +18,8 @@ describe("Mt19937", () => {
 
   it("refuses a seed numpy would refuse", () => {
     expect(() => new Mt19937(-1)).toThrow("Mt19937: seed: expected an integer in 0..2^32-1, got -1");
+    expect(() => new Mt19937(1).integer(2 ** 22)).toThrow(
+      "Mt19937.integer: n: expected an integer in 1..2^21, got 4194304",
+    );
   });
 });

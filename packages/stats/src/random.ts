@@ -60,6 +60,9 @@ export class Mt19937 {
 
   /** An integer in [0, n) for 1 ≤ n ≤ 2^21, exactly uniform (Lemire's multiply-and-reject on 32 bits). */
   integer(n: number): number {
+    if (!(n >= 1 && n <= 2097152 && Number.isInteger(n))) {
+      throw new StatsError("Mt19937.integer", "n", "an integer in 1..2^21", String(n));
+    }
     const threshold = 4294967296 % n;
     for (;;) {
       const product = this.nextUint32() * n;
