@@ -134,6 +134,12 @@ describe("readConllu (streaming)", () => {
     );
   });
 
+  it("names a missing file", async () => {
+    await expect(collect(readConllu("/nonexistent/x.conllu"))).rejects.toThrow(
+      'readConllu: source: expected a readable file, got "/nonexistent/x.conllu"',
+    );
+  });
+
   it("rejects bytes that are not UTF-8", async () => {
     async function* bad(): AsyncGenerator<Uint8Array> {
       yield new Uint8Array([0x31, 0x0a, 0xff, 0x0a]);

@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { DataError } from "./errors.js";
 
 /** A line of a file without its terminator; `line` is 1-based. */
@@ -15,6 +16,11 @@ export type TextSource = string | AsyncIterable<string | Uint8Array>;
  * byte order mark is dropped. A final line without a terminator is still yielded.
  */
 export async function* readLines(source: TextSource, fn = "readLines"): AsyncGenerator<Line> {
+  if (typeof source === "string") {
+    const info = await stat(source).catch(() => undefined);
+    if (info === undefined || !info.isFile())
+      throw new DataError(fn, "source", "a readable file", JSON.stringify(source));
+  }
   const chunks = typeof source === "string" ? createReadStream(source) : source;
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let pending = "";
