@@ -14,6 +14,7 @@ export {
   sigmoid,
   softmax,
 } from "./composites.js";
+export { type CrfTensors, crfNll } from "./crf.js";
 export {
   DTYPE_BYTES,
   type DType,

@@ -119,6 +119,11 @@ describe("scan", () => {
     const graph = new Graph();
     const xs = graph.input("xs", "float64", [2, 3]);
     const h = graph.input("h", "float64", [2]);
+    expect(() =>
+      scan(() => ({ carry: [], ys: [] }), [graph.constant(Float64Array.of(1), [])], [xs], { axis: 1 }),
+    ).toThrow(
+      "scan: init[0]: expected a tensor of rank >= 1 (carries are stacked on axis 1 for the gradient), got []",
+    );
     expect(() => scan(() => ({ carry: [], ys: [] }), [h], [])).toThrow(
       "scan: xs: expected at least one scanned input, got none",
     );

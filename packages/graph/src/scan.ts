@@ -80,7 +80,8 @@ const Scan: Primitive<ScanAttrs> = {
  * per-step outputs. Tensors of the enclosing graph used inside `body` (weights) are captured, and
  * gradients flow to them, to `init` and to `xs` through a reversed Scan over the saved states.
  * Sequences of different lengths in one batch are handled in the body with a mask input
- * (`carry = where(mask_t, next, carry)`); the number of steps itself is symbolic.
+ * (`carry = where(mask_t, next, carry)`); the number of steps itself is symbolic but must be at
+ * least 1 at run time (ORT's Scan fails on zero iterations).
  */
 export function scan(
   body: (carry: readonly Tensor[], xs: readonly Tensor[]) => ScanStep,
@@ -105,6 +106,16 @@ export function scan(
         `xs[${index}]`,
         `a tensor with ${String(steps)} steps on axis ${axis}`,
         formatShape(x.shape),
+      );
+    }
+  }
+  for (const [index, tensor] of init.entries()) {
+    if (tensor.rank < axis) {
+      throw new GraphError(
+        "scan",
+        `init[${index}]`,
+        `a tensor of rank >= ${axis} (carries are stacked on axis ${axis} for the gradient)`,
+        formatShape(tensor.shape),
       );
     }
   }

@@ -38,9 +38,23 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(",")}]`;
 }
 
-/** Sum of dims, symbolic when any is. */
+/** Sum of dims, symbolic when any is; `steps-1` plus 1 is `steps` again. */
 export function addDims(dims: readonly Dim[]): Dim {
-  if (dims.every((dim) => typeof dim === "number"))
-    return dims.reduce<number>((sum, dim) => sum + Number(dim), 0);
-  return dims.join("+");
+  let offset = 0;
+  const symbols: string[] = [];
+  for (const dim of dims) {
+    if (typeof dim === "number") {
+      offset += dim;
+      continue;
+    }
+    const match = /^(.*)-(\d+)$/.exec(dim);
+    if (match?.[1]) {
+      symbols.push(match[1]);
+      offset -= Number(match[2]);
+    } else symbols.push(dim);
+  }
+  if (symbols.length === 0) return offset;
+  const base = symbols.join("+");
+  if (offset === 0) return base;
+  return offset > 0 ? `${base}+${offset}` : `${base}-${-offset}`;
 }

@@ -429,7 +429,10 @@ function sliceRuntime(x: Tensor, starts: Tensor, ends: Tensor, axes: Tensor, dim
   return apply1(Slice, [x, starts, ends, axes], { dims });
 }
 
-/** `x[start:end]` along `axis` (step 1); `end` defaults to the end, negative values count from it. */
+/**
+ * `x[start:end]` along `axis` (step 1); `end` defaults to the end, negative values count from it.
+ * On a symbolic axis `start` must be >= 0 and a non-negative `end` is taken to lie inside the axis.
+ */
 export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
   const a = normaliseAxis("slice", axis, x.rank);
   const dim = x.shape[a] as Dim;
@@ -444,7 +447,15 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
     size = Math.max(0, clamp(end ?? dim) - first);
   } else if (start < 0) {
     throw new GraphError("slice", "start", `a start >= 0 on the symbolic axis ${dim}`, String(start));
-  } else size = `${dim}[${start}:${end ?? ""}]`;
+  } else {
+    // Equal sizes get equal names: x[1:] and x[:-1] of a `steps` axis are both `steps-1`; a
+    // non-negative end on a symbolic axis is assumed to lie inside it.
+    if (end !== undefined && end >= 0) size = Math.max(0, end - start);
+    else {
+      const shrink = end === undefined ? start : start - end;
+      size = shrink === 0 ? dim : `${dim}-${shrink}`;
+    }
+  }
   const dims: Dim[] = [...x.shape];
   dims[a] = size;
   const endValue = end ?? Number.MAX_SAFE_INTEGER;
