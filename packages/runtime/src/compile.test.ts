@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import { crossEntropy } from "@xlt/graph";
 import { Mlp } from "@xlt/nn";
 import { describe, expect, it } from "vitest";
-import { compile, type LossFunction } from "./compile.js";
+import { compile } from "./compile.js";
 import type { OptimizerOptions } from "./optimizers.js";
+import type { LossFunction } from "./train-graph.js";
 
 interface Run {
   losses: number[];
@@ -70,6 +71,49 @@ describe("compile: one ONNX graph per training step matches torch", () => {
       await session.release();
     });
   }
+
+  it("gradient accumulation over two micro-batches equals one step on their union", async () => {
+    const half = (rows: number[]) => ({
+      x: {
+        data: Float64Array.from(rows.flatMap((r) => fixture.x.slice(r * 4, r * 4 + 4))),
+        dims: [rows.length, 4],
+      },
+      y: { data: BigInt64Array.from(rows, (r) => BigInt(fixture.y[r] ?? 0)), dims: [rows.length] },
+    });
+    // Rows 0, 1, 3 and 4 carry labels (2 is ignored): two halves with two labelled rows each.
+    const union = half([0, 1, 3, 4]);
+    const values = () =>
+      new Map(Object.entries(fixture.init).map(([name, data]) => [name, Float64Array.from(data)]));
+    const options = {
+      inputs: {
+        x: { dtype: "float64" as const, shape: ["batch", 4] },
+        y: { dtype: "int64" as const, shape: ["batch"] },
+      },
+      optimizer: { kind: "adamw" as const },
+      groups,
+      clipNorm: 0.5,
+    };
+    const whole = await compile(mlp, loss, { ...options, values: values() });
+    const split = await compile(mlp, loss, { ...options, values: values() });
+    for (let step = 0; step < 3; step += 1) {
+      const a = await whole.trainStep(union);
+      const b = await split.trainStep([half([0, 1]), half([3, 4])]);
+      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-12);
+      expect(Math.abs(a.gradNorm - b.gradNorm)).toBeLessThan(1e-12);
+    }
+    for (const [path, data] of whole.parameters) {
+      const other = split.parameters.get(path) ?? new Float64Array();
+      data.forEach((value, index) =>
+        expect(Math.abs(value - (other[index] ?? Number.NaN))).toBeLessThan(1e-12),
+      );
+    }
+    expect(split.step).toBe(3);
+    await expect(split.trainStep([])).rejects.toThrow(
+      "trainStep: batch: expected at least one micro-batch, got none",
+    );
+    await whole.release();
+    await split.release();
+  });
 
   it("rejects a parameter left out of every group, and bad options", async () => {
     const options = {

@@ -1,60 +1,26 @@
-import {
-  add,
-  cast,
-  type DType,
-  div,
-  fromOrtTensor,
-  Graph,
-  grad,
-  less,
-  mul,
-  reduceSum,
-  type Shape,
-  sqrt,
-  type Tensor,
-  type TensorValue,
-  toOnnx,
-  toOrtTensor,
-  where,
-} from "@xlt/graph";
-import {
-  bind,
-  type ForwardContext,
-  flatten,
-  initialize,
-  type Parameter,
-  type ParameterTree,
-  type TensorTree,
-} from "@xlt/nn";
+import { fromOrtTensor, type TensorValue, toOnnx, toOrtTensor } from "@xlt/graph";
+import { flatten, initialize, type Parameter, type ParameterTree } from "@xlt/nn";
 import type * as ort from "onnxruntime-node";
 import { RuntimeError } from "./errors.js";
 import { assignGroups, type ParameterGroup } from "./groups.js";
-import { type OptimizerOptions, stateSlots, update, validateOptimizer } from "./optimizers.js";
+import { type OptimizerOptions, validateOptimizer } from "./optimizers.js";
 import { createSession, type SessionConfig } from "./providers.js";
-
-/** A batch input's declaration. */
-export interface InputSpec {
-  readonly dtype: DType;
-  readonly shape: Shape;
-}
+import {
+  buildApplyGraph,
+  buildForward,
+  buildGradientGraph,
+  buildTrainGraph,
+  type FloatArray,
+  type InputSpec,
+  type LossFunction,
+  names,
+  type TrainableEntry,
+} from "./train-graph.js";
 
 /** A model: anything with a parameter tree (every `@xlt/nn` module). */
 export interface Model {
   readonly parameters: ParameterTree;
 }
-
-/** What a loss function returns: the scalar loss and, optionally, named outputs for evaluation. */
-export interface LossResult {
-  readonly loss: Tensor;
-  readonly outputs?: Readonly<Record<string, Tensor>>;
-}
-
-/** Builds the loss from bound parameters and batch inputs. Called once for training, once for evaluation. */
-export type LossFunction<K extends string = string> = (
-  params: TensorTree,
-  inputs: Readonly<Record<K, Tensor>>,
-  context: ForwardContext,
-) => LossResult;
 
 export interface CompileOptions<K extends string = string> extends SessionConfig {
   readonly inputs: Readonly<Record<K, InputSpec>>;
@@ -65,16 +31,7 @@ export interface CompileOptions<K extends string = string> extends SessionConfig
   /** Seed of the parameter initialisers (default 0); ignored for parameters given in `values`. */
   readonly seed?: number;
   /** Initial parameter values by dotted path (e.g. from a checkpoint). */
-  readonly values?: ReadonlyMap<string, Float32Array | Float64Array>;
-}
-
-/** A parameter's or state tensor's value. */
-export type FloatArray = Float32Array | Float64Array;
-
-interface TrainableEntry {
-  readonly path: string;
-  readonly parameter: Parameter;
-  readonly group: ParameterGroup;
+  readonly values?: ReadonlyMap<string, FloatArray>;
 }
 
 /** One training step's results. */
@@ -84,95 +41,158 @@ export interface StepResult {
   readonly gradNorm: number;
 }
 
-const STEP = "step";
+/** A batch: tensors by input name. */
+export type Batch = Readonly<Record<string, TensorValue>>;
 
-/** Model-level ONNX names of the per-step inputs and outputs. */
-const names = {
-  lr: (group: string) => `lr:${group}`,
-  decay: (group: string) => `wd:${group}`,
-  state: (slot: string, path: string) => `${slot}:${path}`,
-  next: (name: string) => `next:${name}`,
-};
+/** A session with the set of input names its model declares. */
+interface Step {
+  readonly session: ort.InferenceSession;
+  readonly inputs: ReadonlySet<string>;
+}
+
+async function makeStep(outputs: Parameters<typeof toOnnx>[0], config: SessionConfig): Promise<Step> {
+  const model = toOnnx(outputs);
+  return {
+    session: await createSession(model, config),
+    inputs: new Set(model.inputs.map((input) => input.name)),
+  };
+}
+
+/** Feeds only what a model declares (ORT refuses unknown feeds; unused inputs are pruned). */
+function only(feeds: Record<string, ort.Tensor>, step: Step): Record<string, ort.Tensor> {
+  return Object.fromEntries(Object.entries(feeds).filter(([name]) => step.inputs.has(name)));
+}
+
+function floats(fn: string, name: string, results: ort.InferenceSession.ReturnType): FloatArray {
+  const data = fromOrtTensor(results[name] as ort.Tensor).data;
+  if (data instanceof Float32Array || data instanceof Float64Array) return data;
+  throw new RuntimeError(fn, name, "a float output", data.constructor.name);
+}
+
+interface SessionParts {
+  readonly parameters: Map<string, FloatArray>;
+  readonly state: Map<string, FloatArray>;
+  readonly trainable: readonly TrainableEntry[];
+  readonly shapes: ReadonlyMap<string, readonly number[]>;
+  readonly inputs: Readonly<Record<string, InputSpec>>;
+  readonly groups: readonly ParameterGroup[];
+  readonly stateNames: readonly [name: string, path: string][];
+  readonly train: Step;
+  readonly evaluate: Step;
+  readonly evalOutputs: readonly string[];
+  /** Builds the gradient and apply sessions of gradient accumulation on first use. */
+  readonly accumulation: () => Promise<{ gradient: Step; apply: Step }>;
+}
 
 /** The compiled training and evaluation steps of a model, with its parameters and optimizer state. */
 export class TrainingSession {
   /** Optimizer steps taken so far. */
   step = 0;
+  readonly parameters: Map<string, FloatArray>;
+  readonly state: Map<string, FloatArray>;
+  readonly evalOutputs: readonly string[];
+  private accumulation: Promise<{ gradient: Step; apply: Step }> | null = null;
 
-  constructor(
-    readonly parameters: Map<string, FloatArray>,
-    readonly state: Map<string, FloatArray>,
-    private readonly trainable: readonly TrainableEntry[],
-    private readonly shapes: ReadonlyMap<string, readonly number[]>,
-    private readonly inputs: Readonly<Record<string, InputSpec>>,
-    private readonly groups: readonly ParameterGroup[],
-    private readonly stateNames: readonly [name: string, path: string][],
-    private readonly train: ort.InferenceSession,
-    private readonly evaluate: ort.InferenceSession,
-    private readonly trainInputs: ReadonlySet<string>,
-    private readonly evalInputs: ReadonlySet<string>,
-    readonly evalOutputs: readonly string[],
-  ) {}
-
-  /** Feeds only what the model declares (ORT refuses unknown feeds; unused inputs are pruned). */
-  private static only(
-    feeds: Record<string, ort.Tensor>,
-    declared: ReadonlySet<string>,
-  ): Record<string, ort.Tensor> {
-    return Object.fromEntries(Object.entries(feeds).filter(([name]) => declared.has(name)));
-  }
-
-  private feed(batch: Readonly<Record<string, TensorValue>>, fn: string): Record<string, ort.Tensor> {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, spec] of Object.entries(this.inputs)) {
-      const value = batch[name];
-      if (!value) throw new RuntimeError(fn, `batch.${name}`, `a ${spec.dtype} tensor`, "nothing");
-      feeds[name] = toOrtTensor(spec.dtype, value);
-    }
-    for (const { path } of this.trainable)
-      feeds[path] = this.tensor(path, this.parameters.get(path) as FloatArray);
-    return feeds;
+  constructor(private readonly parts: SessionParts) {
+    this.parameters = parts.parameters;
+    this.state = parts.state;
+    this.evalOutputs = parts.evalOutputs;
   }
 
   private tensor(path: string, data: FloatArray): ort.Tensor {
     return toOrtTensor(data instanceof Float32Array ? "float32" : "float64", {
       data,
-      dims: this.shapes.get(path) ?? [],
+      dims: this.parts.shapes.get(path) ?? [],
     });
   }
 
-  /**
-   * One optimizer step on `batch`: forward, backward, clipping and update in one `session.run`.
-   * `lrScale` multiplies every group's learning rate (the schedule's value for this step).
-   */
-  async trainStep(batch: Readonly<Record<string, TensorValue>>, lrScale = 1): Promise<StepResult> {
-    if (!(Number.isFinite(lrScale) && lrScale >= 0))
-      throw new RuntimeError("trainStep", "lrScale", "a finite number >= 0", String(lrScale));
-    const feeds = this.feed(batch, "trainStep");
-    for (const [name, path] of this.stateNames)
+  private feed(batch: Batch, fn: string): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, spec] of Object.entries(this.parts.inputs)) {
+      const value = batch[name];
+      if (!value) throw new RuntimeError(fn, `batch.${name}`, `a ${spec.dtype} tensor`, "nothing");
+      feeds[name] = toOrtTensor(spec.dtype, value);
+    }
+    for (const { path } of this.parts.trainable)
+      feeds[path] = this.tensor(path, this.parameters.get(path) as FloatArray);
+    return feeds;
+  }
+
+  /** Feeds of the update: optimizer state, step, learning rates and weight decays. */
+  private updateFeeds(feeds: Record<string, ort.Tensor>, lrScale: number): void {
+    for (const [name, path] of this.parts.stateNames)
       feeds[name] = this.tensor(path, this.state.get(name) as FloatArray);
     const scalar = (value: number) => toOrtTensor("float64", { data: Float64Array.of(value), dims: [] });
-    feeds[STEP] = scalar(this.step + 1);
-    for (const group of this.groups) {
+    feeds[names.step] = scalar(this.step + 1);
+    for (const group of this.parts.groups) {
       feeds[names.lr(group.name)] = scalar(group.lr * lrScale);
       feeds[names.decay(group.name)] = scalar(group.weightDecay ?? 0);
     }
-    const results = await this.train.run(TrainingSession.only(feeds, this.trainInputs));
-    const read = (name: string): FloatArray => {
-      const data = fromOrtTensor(results[name] as ort.Tensor).data;
-      if (data instanceof Float32Array || data instanceof Float64Array) return data;
-      throw new RuntimeError("trainStep", name, "a float output", data.constructor.name);
-    };
-    for (const { path } of this.trainable) this.parameters.set(path, read(names.next(path)));
-    for (const [name] of this.stateNames) this.state.set(name, read(names.next(name)));
+  }
+
+  private takeUpdate(results: ort.InferenceSession.ReturnType): number {
+    for (const { path } of this.parts.trainable)
+      this.parameters.set(path, floats("trainStep", names.next(path), results));
+    for (const [name] of this.parts.stateNames)
+      this.state.set(name, floats("trainStep", names.next(name), results));
     this.step += 1;
-    return { loss: Number(read("loss")[0]), gradNorm: Number(read("grad_norm")[0]) };
+    return Number(floats("trainStep", "grad_norm", results)[0]);
+  }
+
+  /**
+   * One optimizer step: forward, backward, clipping and update in one `session.run`. Given several
+   * micro-batches, their gradients are averaged (each micro-batch's mean loss weighs the same, as
+   * dividing each loss by their number in torch) before one update. `lrScale` multiplies every
+   * group's learning rate (the schedule's value for this step).
+   */
+  async trainStep(batch: Batch | readonly Batch[], lrScale = 1): Promise<StepResult> {
+    if (!(Number.isFinite(lrScale) && lrScale >= 0)) {
+      throw new RuntimeError("trainStep", "lrScale", "a finite number >= 0", String(lrScale));
+    }
+    const micro = Array.isArray(batch) ? batch : [batch];
+    if (micro.length === 0) throw new RuntimeError("trainStep", "batch", "at least one micro-batch", "none");
+    if (micro.length > 1) return this.accumulate(micro, lrScale);
+    const feeds = this.feed(micro[0] as Batch, "trainStep");
+    this.updateFeeds(feeds, lrScale);
+    const results = await this.parts.train.session.run(only(feeds, this.parts.train));
+    const loss = Number(floats("trainStep", "loss", results)[0]);
+    return { loss, gradNorm: this.takeUpdate(results) };
+  }
+
+  private async accumulate(micro: readonly Batch[], lrScale: number): Promise<StepResult> {
+    this.accumulation ??= this.parts.accumulation();
+    const { gradient, apply } = await this.accumulation;
+    const sums = new Map<string, Float64Array>();
+    let loss = 0;
+    for (const batch of micro) {
+      const results = await gradient.session.run(only(this.feed(batch, "trainStep"), gradient));
+      loss += Number(floats("trainStep", "loss", results)[0]);
+      for (const { path } of this.parts.trainable) {
+        const g = floats("trainStep", names.grad(path), results);
+        const sum = sums.get(path) ?? new Float64Array(g.length);
+        for (let index = 0; index < g.length; index += 1) sum[index] = (sum[index] ?? 0) + (g[index] ?? 0);
+        sums.set(path, sum);
+      }
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const { path } of this.parts.trainable) {
+      const current = this.parameters.get(path) as FloatArray;
+      feeds[path] = this.tensor(path, current);
+      const mean = (sums.get(path) as Float64Array).map((value) => value / micro.length);
+      feeds[names.grad(path)] = this.tensor(
+        path,
+        current instanceof Float32Array ? Float32Array.from(mean) : mean,
+      );
+    }
+    this.updateFeeds(feeds, lrScale);
+    const results = await apply.session.run(only(feeds, apply));
+    return { loss: loss / micro.length, gradNorm: this.takeUpdate(results) };
   }
 
   /** The loss and the loss function's outputs on `batch`, in evaluation mode (no dropout, no update). */
-  async evalStep(batch: Readonly<Record<string, TensorValue>>): Promise<Record<string, TensorValue>> {
-    const results = await this.evaluate.run(
-      TrainingSession.only(this.feed(batch, "evalStep"), this.evalInputs),
+  async evalStep(batch: Batch): Promise<Record<string, TensorValue>> {
+    const results = await this.parts.evaluate.session.run(
+      only(this.feed(batch, "evalStep"), this.parts.evaluate),
     );
     const out: Record<string, TensorValue> = {};
     for (const name of this.evalOutputs) out[name] = fromOrtTensor(results[name] as ort.Tensor);
@@ -182,21 +202,18 @@ export class TrainingSession {
   /** Parameters (by path) and optimizer state (by `slot:path`) with their shapes, for checkpoints. */
   snapshot(): { tensors: Map<string, FloatArray>; shapes: Map<string, readonly number[]> } {
     const tensors = new Map<string, FloatArray>([...this.parameters, ...this.state]);
+    const paths = new Map(this.parts.stateNames);
     const shapes = new Map<string, readonly number[]>();
-    for (const [name] of tensors)
-      shapes.set(
-        name,
-        this.shapes.get(name) ?? this.shapes.get(this.stateNames.find(([n]) => n === name)?.[1] ?? "") ?? [],
-      );
+    for (const [name] of tensors) shapes.set(name, this.parts.shapes.get(paths.get(name) ?? name) ?? []);
     return { tensors, shapes };
   }
 
   /** Restores parameters and optimizer state saved by `snapshot`, and the step count. */
   restore(tensors: ReadonlyMap<string, FloatArray>, step: number): void {
-    if (!(Number.isInteger(step) && step >= 0))
+    if (!(Number.isInteger(step) && step >= 0)) {
       throw new RuntimeError("restore", "step", "a non-negative integer", String(step));
-    const targets = [...this.parameters.entries(), ...this.state.entries()];
-    for (const [name, current] of targets) {
+    }
+    for (const [name, current] of [...this.parameters, ...this.state]) {
       const value = tensors.get(name);
       if (!value) throw new RuntimeError("restore", name, "a saved tensor", "nothing");
       if (value.length !== current.length || value.constructor !== current.constructor) {
@@ -214,15 +231,21 @@ export class TrainingSession {
   }
 
   async release(): Promise<void> {
-    await this.train.release();
-    await this.evaluate.release();
+    await this.parts.train.session.release();
+    await this.parts.evaluate.session.release();
+    if (this.accumulation) {
+      const { gradient, apply } = await this.accumulation;
+      await gradient.session.release();
+      await apply.session.release();
+    }
   }
 }
 
 function checkOptions<K extends string>(model: Model, options: CompileOptions<K>): [string, Parameter][] {
   validateOptimizer(options.optimizer);
-  if (options.clipNorm !== undefined && !(options.clipNorm > 0))
+  if (options.clipNorm !== undefined && !(options.clipNorm > 0)) {
     throw new RuntimeError("compile", "clipNorm", "a number > 0", String(options.clipNorm));
+  }
   const entries = flatten(model.parameters);
   for (const [path, parameter] of entries) {
     if (path in options.inputs)
@@ -259,97 +282,44 @@ export async function compile<K extends string>(
     const group = assigned.get(path);
     return group ? [{ path, parameter, group }] : [];
   });
-  const shapes = new Map(entries.map(([path, parameter]) => [path, parameter.shape]));
-
-  const build = (training: boolean) => {
-    const graph = new Graph();
-    const leaves = new Map<string, Tensor>();
-    const params = bind(model.parameters, (path, parameter) => {
-      const data = values.get(path) as FloatArray;
-      const tensor = parameter.trainable
-        ? graph.input(path, parameter.dtype, parameter.shape)
-        : graph.initializer(path, data, parameter.shape);
-      leaves.set(path, tensor);
-      return tensor;
-    });
-    const inputs = {} as Record<K, Tensor>;
-    for (const name of Object.keys(options.inputs) as K[]) {
-      const spec: InputSpec = options.inputs[name];
-      inputs[name] = graph.input(name, spec.dtype, spec.shape);
-    }
-    const result = loss(params, inputs, { training });
-    return { graph, leaves, result };
-  };
-
-  // Training graph.
-  const { graph, leaves, result } = build(true);
-  const lossValue = result.loss;
-  const step = graph.input(STEP, "float64", []);
-  const groupScalars = new Map(
-    options.groups.map((group) => [
-      group.name,
-      {
-        lr: graph.input(names.lr(group.name), "float64", []),
-        decay: graph.input(names.decay(group.name), "float64", []),
-      },
-    ]),
-  );
-  const paramTensors = trainable.map(({ path }) => leaves.get(path) as Tensor);
-  let grads = grad(lossValue, paramTensors);
-  const squares = grads.map((g) => cast(reduceSum(mul(g, g)), "float64"));
-  const gradNorm = sqrt(squares.reduce((sum, term) => add(sum, term)));
-  if (options.clipNorm !== undefined) {
-    const coefficient = div(options.clipNorm, add(gradNorm, 1e-6));
-    const scale = where(less(coefficient, 1), coefficient, 1);
-    grads = grads.map((g) => mul(g, cast(scale, g.dtype)));
-  }
-  const outputs: Record<string, Tensor> = { loss: lossValue, grad_norm: gradNorm };
-  const slots = stateSlots(options.optimizer);
-  const stateNames: [string, string][] = [];
-  const state = new Map<string, FloatArray>();
-  for (const [index, { path, parameter, group }] of trainable.entries()) {
-    const p = paramTensors[index] as Tensor;
-    const slotTensors: Record<string, Tensor> = {};
-    for (const slot of slots) {
-      const name = names.state(slot, path);
-      slotTensors[slot] = graph.input(name, parameter.dtype, parameter.shape);
-      stateNames.push([name, path]);
-      const size = parameter.shape.reduce((a, b) => a * b, 1);
-      state.set(name, parameter.dtype === "float32" ? new Float32Array(size) : new Float64Array(size));
-    }
-    const scalars = groupScalars.get(group.name);
-    if (!scalars) throw new RuntimeError("compile", "groups", `a group named ${group.name}`, "none");
-    const next = update(options.optimizer, p, grads[index] as Tensor, slotTensors, {
-      lr: scalars.lr,
-      weightDecay: parameter.decay && (group.weightDecay ?? 0) > 0 ? scalars.decay : null,
-      step,
-    });
-    outputs[names.next(path)] = next.param;
-    for (const slot of slots) outputs[names.next(names.state(slot, path))] = next.state[slot] as Tensor;
-  }
-  const trainModel = toOnnx(outputs);
-  const train = await createSession(trainModel, options);
-
-  // Evaluation graph.
-  const evaluation = build(false);
-  const evalOutputs: Record<string, Tensor> = {
-    loss: evaluation.result.loss,
-    ...(evaluation.result.outputs ?? {}),
-  };
-  const evalModel = toOnnx(evalOutputs);
-  const evaluate = await createSession(evalModel, options);
-  return new TrainingSession(
+  const { optimizer, groups, clipNorm } = options;
+  const built = buildTrainGraph(
+    model.parameters,
     values,
+    options.inputs,
+    loss,
+    trainable,
+    groups,
+    optimizer,
+    clipNorm,
+  );
+  const state = new Map<string, FloatArray>();
+  for (const [name, path] of built.stateNames) {
+    const current = values.get(path) as FloatArray;
+    state.set(
+      name,
+      current instanceof Float32Array ? new Float32Array(current.length) : new Float64Array(current.length),
+    );
+  }
+  const evaluation = buildForward(model.parameters, values, options.inputs, loss, false).result;
+  const evalOutputs = { loss: evaluation.loss, ...(evaluation.outputs ?? {}) };
+  return new TrainingSession({
+    parameters: values,
     state,
     trainable,
-    shapes,
-    options.inputs,
-    options.groups,
-    stateNames,
-    train,
-    evaluate,
-    new Set(trainModel.inputs.map((input) => input.name)),
-    new Set(evalModel.inputs.map((input) => input.name)),
-    Object.keys(evalOutputs),
-  );
+    shapes: new Map(entries.map(([path, parameter]) => [path, parameter.shape])),
+    inputs: options.inputs,
+    groups,
+    stateNames: built.stateNames,
+    train: await makeStep(built.outputs, options),
+    evaluate: await makeStep(evalOutputs, options),
+    evalOutputs: Object.keys(evalOutputs),
+    accumulation: async () => ({
+      gradient: await makeStep(
+        buildGradientGraph(model.parameters, values, options.inputs, loss, trainable),
+        options,
+      ),
+      apply: await makeStep(buildApplyGraph(trainable, groups, optimizer, clipNorm), options),
+    }),
+  });
 }

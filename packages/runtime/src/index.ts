@@ -8,12 +8,9 @@ export {
   writeFileAtomic,
 } from "./checkpoint.js";
 export {
+  type Batch,
   type CompileOptions,
   compile,
-  type FloatArray,
-  type InputSpec,
-  type LossFunction,
-  type LossResult,
   type Model,
   type StepResult,
   TrainingSession,
@@ -38,4 +35,5 @@ export {
   sample,
   stepDecay,
 } from "./schedules.js";
-export { type Batch, Trainer, type TrainerOptions, type TrainerResult } from "./trainer.js";
+export type { FloatArray, InputSpec, LossFunction, LossResult } from "./train-graph.js";
+export { Trainer, type TrainerOptions, type TrainerResult } from "./trainer.js";

@@ -1,5 +1,4 @@
 import { appendFileSync } from "node:fs";
-import type { TensorValue } from "@xlt/graph";
 import { Random } from "@xlt/nn";
 import {
   checkpointName,
@@ -8,12 +7,9 @@ import {
   saveCheckpoint,
   type TrainerState,
 } from "./checkpoint.js";
-import type { TrainingSession } from "./compile.js";
+import type { Batch, TrainingSession } from "./compile.js";
 import { RuntimeError } from "./errors.js";
 import type { Schedule } from "./schedules.js";
-
-/** A batch: tensors by input name. */
-export type Batch = Readonly<Record<string, TensorValue>>;
 
 export interface TrainerOptions {
   readonly session: TrainingSession;
