@@ -38,7 +38,7 @@ export type {
   Split,
   SplitSize,
 } from "./registry.js";
-export { corpusFile, corpusInfo, listCorpora, loadCorpus, loadParallel } from "./registry.js";
+export { corpusFile, corpusInfo, listCorpora, loadCorpus, loadParallel, pairLines } from "./registry.js";
 export type { Span, TagScheme } from "./schemes.js";
 export { convertTags, detectScheme, isValidTags, spansToTags, TAG_SCHEMES, tagsToSpans } from "./schemes.js";
 export type { KShotOptions, KShotSample, ResplitOptions } from "./splits.js";

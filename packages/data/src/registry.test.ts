@@ -1,6 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { corpusFile, corpusInfo, listCorpora, loadCorpus, loadParallel, type Split } from "./registry.js";
+import {
+  corpusFile,
+  corpusInfo,
+  listCorpora,
+  loadCorpus,
+  loadParallel,
+  pairLines,
+  type Split,
+} from "./registry.js";
 
 const NAMES = [
   "ud/mt_mudt",
@@ -138,5 +146,17 @@ describe("loadParallel", () => {
     const tokens = pairs.reduce((n, p) => n + p.text.split(/\s+/).filter((w) => w !== "").length, 0);
     expect(tokens).toBe(2216);
     expect(await loadParallel("tatoeba/fao", "test")).toHaveLength(262);
+  });
+});
+
+describe("pairLines", () => {
+  it("pairs lines and refuses sides of different lengths", () => {
+    expect(pairLines("a\nb\n", "x\ny\n", "t.hsb", "t.eng")).toEqual([
+      { text: "a", english: "x" },
+      { text: "b", english: "y" },
+    ]);
+    expect(() => pairLines("a\nb\n", "x\n", "t.hsb", "t.eng")).toThrow(
+      "pairLines: t.hsb: expected as many lines as t.eng (1), got 2",
+    );
   });
 });

@@ -299,15 +299,25 @@ export async function loadParallel(name: string, split: Split = "test"): Promise
   const path = corpusFile(name, split);
   const englishPath = `${info.directory}/${split}.eng`;
   const [text, english] = await Promise.all([readFile(path, "utf8"), readFile(englishPath, "utf8")]);
+  return pairLines(text, english, path, englishPath);
+}
+
+/** Pairs line i of `text` with line i of `english`; both must have the same number of lines. */
+export function pairLines(
+  text: string,
+  english: string,
+  source: string,
+  englishSource: string,
+): ParallelPair[] {
   const left = text.split("\n");
   const right = english.split("\n");
   if (left.at(-1) === "") left.pop();
   if (right.at(-1) === "") right.pop();
   if (left.length !== right.length) {
     throw new DataError(
-      "loadParallel",
-      path,
-      `as many lines as ${englishPath} (${right.length})`,
+      "pairLines",
+      source,
+      `as many lines as ${englishSource} (${right.length})`,
       String(left.length),
     );
   }
