@@ -118,6 +118,14 @@ describe("structural values", () => {
     expect(values(result.g)).toEqual([2, 8, 12, 8, 20, 24]);
   });
 
+  it("reshape infers sizes around copied symbolic dims", () => {
+    const graph = new Graph();
+    const x = graph.input("x", "float32", ["batch", 5, 32]);
+    expect(reshape(x, [0, -1]).shape).toEqual(["batch", 160]);
+    expect(reshape(x, [-1, 32]).shape).toEqual(["batch*5", 32]);
+    expect(reshape(x, [-1, 3, 0]).shape).toEqual(["batch*5*32/-1*3*0", 3, 32]);
+  });
+
   it("gather accumulates repeated rows in the gradient", async () => {
     const graph = new Graph();
     const table = graph.input("table", "float64", [3, 2]);

@@ -351,6 +351,22 @@ export const shapeOf = (x: Tensor): Tensor => apply1(Shape_, [x], null);
 export const reshapeTo = (x: Tensor, shape: Tensor, dims: Shape): Tensor =>
   apply1(Reshape, [x, shape], { dims });
 
+/** The name of an inferred dim: `batch*5` when the numbers divide, a description otherwise. */
+function inferSymbolic(
+  remaining: readonly Dim[],
+  known: number | null,
+  x: Tensor,
+  target: readonly number[],
+): Dim {
+  const symbols = remaining.filter((dim) => typeof dim === "string");
+  const numeric = staticSize(remaining.filter((dim) => typeof dim === "number")) ?? 1;
+  if (known !== null && known > 0 && numeric % known === 0) {
+    const factor = numeric / known;
+    return [...symbols, ...(factor === 1 ? [] : [factor])].join("*");
+  }
+  return `${x.shape.join("*")}/${target.join("*")}`;
+}
+
 /**
  * Reshape with ONNX semantics: a target entry 0 copies that input dim, -1 is inferred.
  */
@@ -372,13 +388,24 @@ export function reshape(x: Tensor, target: readonly number[]): Tensor {
     } else dims.push(entry);
   }
   if (inferred >= 0) {
-    const known = staticSize(dims.filter((_, index) => index !== inferred));
-    const total = staticSize(x.shape);
+    // Symbolic dims copied with 0 cancel out of the input's size: [batch, 5, 32] to [0, -1] is [batch, 160].
+    const remaining = [...x.shape];
+    const kept = dims.filter((dim, index) => {
+      if (index === inferred) return false;
+      if (target[index] === 0 && typeof dim === "string") {
+        const at = remaining.indexOf(dim);
+        if (at >= 0) remaining.splice(at, 1);
+        return at < 0;
+      }
+      return true;
+    });
+    const known = staticSize(kept);
+    const total = staticSize(remaining);
     if (known !== null && total !== null && (known === 0 || total % known !== 0)) {
       throw new GraphError("reshape", "target", `a shape with ${total} elements`, `[${target.join(",")}]`);
     }
     dims[inferred] =
-      known !== null && total !== null ? total / known : `${x.shape.join("*")}/${target.join("*")}`;
+      known !== null && total !== null ? total / known : inferSymbolic(remaining, known, x, target);
   }
   const total = staticSize(x.shape);
   const size = staticSize(dims);
