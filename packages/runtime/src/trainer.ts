@@ -1,4 +1,5 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { Random } from "@xlt/nn";
 import {
   checkpointName,
@@ -104,6 +105,8 @@ export class Trainer {
       bestStep: null,
       sinceBest: 0,
     };
+    if (checkpointDir) mkdirSync(checkpointDir, { recursive: true });
+    if (this.options.logFile) mkdirSync(dirname(this.options.logFile), { recursive: true });
     let resumedFrom: number | null = null;
     const saved = checkpointDir ? loadCheckpoint(checkpointDir) : null;
     if (saved) {
