@@ -1,0 +1,185 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { add, createSession, crossEntropy, Graph, type Tensor, toOnnx, toOrtTensor } from "@xlt/graph";
+import { flatten, Mlp } from "@xlt/nn";
+import { compile } from "@xlt/runtime";
+import { median, table } from "./stats.js";
+
+interface Config {
+  readonly name: string;
+  readonly batch: number;
+  readonly sizes: readonly number[];
+}
+
+const CONFIGS: readonly Config[] = [
+  { name: "MLP small", batch: 64, sizes: [128, 256, 256, 17] },
+  { name: "MLP medium", batch: 256, sizes: [512, 1024, 1024, 50] },
+];
+const THREADS = [1, 2];
+const WARMUP = 10;
+const REPEATS = 7;
+const STEPS = 20;
+
+async function timeSteps(step: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < WARMUP; i += 1) await step();
+  const perStep: number[] = [];
+  for (let r = 0; r < REPEATS; r += 1) {
+    const start = performance.now();
+    for (let i = 0; i < STEPS; i += 1) await step();
+    perStep.push((performance.now() - start) / STEPS / 1000);
+  }
+  return median(perStep);
+}
+
+/** A graph that moves what a training step moves (parameters and two AdamW slots in and out) and computes almost nothing. */
+async function dataMovement(model: Mlp, threads: number): Promise<number> {
+  const graph = new Graph();
+  const outputs: Record<string, Tensor> = {};
+  const feeds: Record<string, ReturnType<typeof toOrtTensor>> = {};
+  for (const [path, parameter] of flatten(model.parameters)) {
+    for (const slot of ["p", "m", "v"]) {
+      const name = `${slot}:${path}`;
+      const input = graph.input(name, "float32", parameter.shape);
+      outputs[`next:${name}`] = add(input, input);
+      feeds[name] = toOrtTensor("float32", {
+        data: new Float32Array(parameter.shape.reduce((a, b) => a * b, 1)),
+        dims: parameter.shape,
+      });
+    }
+  }
+  const session = await createSession(toOnnx(outputs), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const seconds = await timeSteps(() => session.run(feeds));
+  await session.release();
+  return seconds;
+}
+
+interface Row {
+  readonly config: Config;
+  readonly threads: number;
+  readonly createSeconds: number;
+  readonly stepSeconds: number;
+  readonly movementSeconds: number;
+}
+
+async function measure(config: Config, threads: number): Promise<Row> {
+  const model = new Mlp(config.sizes, { activation: "relu" });
+  const features = config.sizes[0] as number;
+  const classes = config.sizes[config.sizes.length - 1] as number;
+  const created = performance.now();
+  const session = await compile(
+    model,
+    (params, { x, y }, context) => ({ loss: crossEntropy(model.forward(params, x, context), y) }),
+    {
+      inputs: {
+        x: { dtype: "float32", shape: ["batch", features] },
+        y: { dtype: "int64", shape: ["batch"] },
+      },
+      optimizer: { kind: "adamw" },
+      groups: [{ name: "all", match: /./, lr: 1e-3, weightDecay: 0.01 }],
+      clipNorm: 1,
+      threads,
+    },
+  );
+  const createSeconds = (performance.now() - created) / 1000;
+  const batch = {
+    x: {
+      data: Float32Array.from({ length: config.batch * features }, (_, i) => Math.sin(i)),
+      dims: [config.batch, features],
+    },
+    y: {
+      data: BigInt64Array.from({ length: config.batch }, (_, i) => BigInt(i % classes)),
+      dims: [config.batch],
+    },
+  };
+  const stepSeconds = await timeSteps(() => session.trainStep(batch));
+  await session.release();
+  return { config, threads, createSeconds, stepSeconds, movementSeconds: await dataMovement(model, threads) };
+}
+
+function torchPeer(config: Config): { version: string; seconds: Record<string, number> } | null {
+  try {
+    const out = execFileSync(
+      "/usr/bin/python3",
+      [
+        new URL("../peer_torch.py", import.meta.url).pathname,
+        JSON.stringify({
+          sizes: config.sizes,
+          batch: config.batch,
+          threads: THREADS,
+          warmup: WARMUP,
+          repeats: REPEATS,
+          steps: STEPS,
+        }),
+      ],
+      { encoding: "utf8" },
+    );
+    const parsed = JSON.parse(out) as { torch: string; seconds_per_step: Record<string, number> };
+    return { version: parsed.torch, seconds: parsed.seconds_per_step };
+  } catch {
+    return null;
+  }
+}
+
+const format = (value: number, digits = 0) =>
+  value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const rows: Row[] = [];
+const peers = new Map<string, ReturnType<typeof torchPeer>>();
+for (const config of CONFIGS) {
+  for (const threads of THREADS) rows.push(await measure(config, threads));
+  peers.set(config.name, torchPeer(config));
+}
+
+const lines: string[] = [];
+const parameters = (config: Config) =>
+  config.sizes.slice(1).reduce((sum, size, i) => sum + size * ((config.sizes[i] as number) + 1), 0);
+lines.push("# Training step benchmark: @xlt/runtime vs torch eager (CPU)");
+lines.push("");
+lines.push(
+  `One training step = forward, cross-entropy, backward, clipping by global norm and AdamW (decay on weights only), float32. xlt runs it as one ONNX graph on onnxruntime-node; the peer is torch eager (Debian python3-torch) on identical shapes in the same run, measured at each thread count and quoted at its fastest. Medians of ${REPEATS} repeats of ${STEPS} steps after ${WARMUP} warm-up steps. Machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores (shared, noisy), node ${process.version}.`,
+);
+lines.push("");
+const header = [
+  "model",
+  "params",
+  "batch",
+  "threads",
+  "xlt steps/s",
+  "torch steps/s (best)",
+  "xlt/torch",
+  "session creation",
+  "data movement / step",
+];
+const body = rows.map((row) => {
+  const peer = peers.get(row.config.name);
+  const best = peer ? Math.min(...Object.values(peer.seconds)) : null;
+  return [
+    row.config.name,
+    format(parameters(row.config)),
+    String(row.config.batch),
+    String(row.threads),
+    format(1 / row.stepSeconds),
+    best ? format(1 / best) : "n/a",
+    best ? `${format(best / row.stepSeconds, 2)}×` : "n/a",
+    `${format(row.createSeconds * 1000)} ms`,
+    `${format(row.movementSeconds * 1000, 2)} ms of ${format(row.stepSeconds * 1000, 2)} ms`,
+  ];
+});
+lines.push(table(header, body));
+lines.push("");
+for (const [name, peer] of peers) {
+  if (!peer) lines.push(`- ${name}: torch peer unavailable (/usr/bin/python3 with torch not found)`);
+  else
+    lines.push(
+      `- ${name}: torch ${peer.version} seconds per step by threads: ${Object.entries(peer.seconds)
+        .map(([t, s]) => `${t} → ${format(s * 1000, 2)} ms`)
+        .join(", ")}`,
+    );
+}
+lines.push("");
+lines.push(
+  "Session creation is `compile` end to end: building the training and evaluation graphs (autodiff, optimizer), serialising them and creating both ORT sessions. Data movement is the time of a graph that takes the parameters and both AdamW slots in and hands them back (what every step moves across the JS boundary, outputs copied by ORT) with next to no compute: the floor of per-step overhead.",
+);
+const text = `${lines.join("\n")}\n`;
+writeFileSync(new URL("../RESULTS.md", import.meta.url), text);
+console.log(text);
