@@ -8,6 +8,6 @@ describe("bench helpers", () => {
     expect(() => median([])).toThrow("median: values: expected a non-empty list, got none");
   });
   it("table aligns columns", () => {
-    expect(table(["a", "bb"], [["1", "22"]])).toBe("| a | bb |\n| : | -: |\n| 1 | 22 |");
+    expect(table(["a", "bbb"], [["1", "22"]])).toBe("|  a | bbb |\n| -: | --: |\n|  1 |  22 |");
   });
 });

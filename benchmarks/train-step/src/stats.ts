@@ -17,7 +17,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
     `| ${cells.map((cell, column) => cell.padStart(widths[column] ?? 0)).join(" | ")} |`;
   return [
     line(header),
-    `| ${widths.map((width) => `${"-".repeat(Math.max(1, width - 1))}:`).join(" | ")} |`,
+    `| ${widths.map((width) => `${"-".repeat(width - 1)}:`).join(" | ")} |`,
     ...rows.map(line),
   ].join("\n");
 }
