@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadCorpus } from "@xlt/data";
-import { compile, cosineWithWarmup, loadCheckpoint, Trainer, type TrainingSession } from "@xlt/runtime";
+import { compile, cosineWithWarmup, loadCheckpoint, type StepSession, Trainer } from "@xlt/runtime";
 import {
   accuracyOf,
   baselineAccuracy,
@@ -56,7 +56,7 @@ const session = await compile(model, model.loss, {
   seed,
 });
 
-async function accuracy(current: TrainingSession, examples: Examples): Promise<number> {
+async function accuracy(current: StepSession, examples: Examples): Promise<number> {
   const order = Array.from({ length: examples.count }, (_, i) => i);
   let correct = 0;
   for (const batch of batches(examples, order, 2048)) {

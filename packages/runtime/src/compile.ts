@@ -45,7 +45,7 @@ export interface StepResult {
 export type Batch = Readonly<Record<string, TensorValue>>;
 
 /** A session with the set of input names its model declares. */
-interface Step {
+export interface Step {
   readonly session: ort.InferenceSession;
   readonly inputs: ReadonlySet<string>;
 }
@@ -69,23 +69,67 @@ function floats(fn: string, name: string, results: ort.InferenceSession.ReturnTy
   throw new RuntimeError(fn, name, "a float output", data.constructor.name);
 }
 
-interface SessionParts {
+/** Everything a session needs besides its ORT sessions; plain data, so it can cross to a worker. */
+export interface PortableParts {
   readonly parameters: Map<string, FloatArray>;
   readonly state: Map<string, FloatArray>;
-  readonly trainable: readonly TrainableEntry[];
+  readonly trainable: readonly { readonly path: string }[];
   readonly shapes: ReadonlyMap<string, readonly number[]>;
   readonly inputs: Readonly<Record<string, InputSpec>>;
-  readonly groups: readonly ParameterGroup[];
+  readonly groups: readonly { readonly name: string; readonly lr: number; readonly weightDecay?: number }[];
   readonly stateNames: readonly [name: string, path: string][];
+  readonly evalOutputs: readonly string[];
+}
+
+/** A serialised model with the input names it declares. */
+export interface PortableModel {
+  readonly bytes: Uint8Array;
+  readonly externalData: readonly { readonly path: string; readonly data: Uint8Array }[];
+  readonly inputs: readonly string[];
+}
+
+/** @internal */
+export async function stepOf(model: PortableModel, config: SessionConfig): Promise<Step> {
+  return { session: await createSession(model, config), inputs: new Set(model.inputs) };
+}
+
+/** @internal */
+export function portable(outputs: Parameters<typeof toOnnx>[0]): PortableModel {
+  const model = toOnnx(outputs);
+  return {
+    bytes: model.bytes,
+    externalData: model.externalData,
+    inputs: model.inputs.map((input) => input.name),
+  };
+}
+
+/** @internal What a `TrainingSession` is built from. */
+export interface SessionParts extends PortableParts {
   readonly train: Step;
   readonly evaluate: Step;
-  readonly evalOutputs: readonly string[];
   /** Builds the gradient and apply sessions of gradient accumulation on first use. */
   readonly accumulation: () => Promise<{ gradient: Step; apply: Step }>;
 }
 
+/** Parameters and optimizer state with their shapes, as checkpoints store them. */
+export interface Snapshot {
+  readonly tensors: Map<string, FloatArray>;
+  readonly shapes: Map<string, readonly number[]>;
+}
+
+/** What the Trainer drives: a `TrainingSession`, or a `WorkerSession` that runs one in a worker thread. */
+export interface StepSession {
+  /** Optimizer steps taken so far. */
+  readonly step: number;
+  trainStep(batch: Batch | readonly Batch[], lrScale?: number): Promise<StepResult>;
+  evalStep(batch: Batch): Promise<Record<string, TensorValue>>;
+  snapshot(): Snapshot | Promise<Snapshot>;
+  restore(tensors: ReadonlyMap<string, FloatArray>, step: number): void | Promise<void>;
+  release(): Promise<void>;
+}
+
 /** The compiled training and evaluation steps of a model, with its parameters and optimizer state. */
-export class TrainingSession {
+export class TrainingSession implements StepSession {
   /** Optimizer steps taken so far. */
   step = 0;
   readonly parameters: Map<string, FloatArray>;
@@ -200,7 +244,7 @@ export class TrainingSession {
   }
 
   /** Parameters (by path) and optimizer state (by `slot:path`) with their shapes, for checkpoints. */
-  snapshot(): { tensors: Map<string, FloatArray>; shapes: Map<string, readonly number[]> } {
+  snapshot(): Snapshot {
     const tensors = new Map<string, FloatArray>([...this.parameters, ...this.state]);
     const paths = new Map(this.parts.stateNames);
     const shapes = new Map<string, readonly number[]>();
@@ -258,18 +302,21 @@ function checkOptions<K extends string>(model: Model, options: CompileOptions<K>
   return entries;
 }
 
-/**
- * Compiles a model and its loss into a training step (forward, backward, optional clipping by
- * global norm, and the optimizer update, as one ONNX graph) and an evaluation step, both as
- * onnxruntime-node sessions. Trainable parameters and optimizer state go in and come out each step;
- * frozen parameters are initializers that stay inside the sessions. The step, each group's learning
- * rate and weight decay are inputs, so schedules never rebuild the graph.
- */
-export async function compile<K extends string>(
+/** The graphs and plain data of a compiled model, before any ORT session exists. */
+export interface Prepared {
+  readonly parts: PortableParts;
+  readonly train: Parameters<typeof toOnnx>[0];
+  readonly evaluate: Parameters<typeof toOnnx>[0];
+  readonly gradient: () => Parameters<typeof toOnnx>[0];
+  readonly apply: () => Parameters<typeof toOnnx>[0];
+}
+
+/** @internal Validates the options and builds the training and evaluation graphs. */
+export function prepare<K extends string>(
   model: Model,
   loss: LossFunction<K>,
   options: CompileOptions<K>,
-): Promise<TrainingSession> {
+): Prepared {
   const entries = checkOptions(model, options);
   const assigned = assignGroups(entries, options.groups);
   const initial = initialize(model.parameters, options.seed ?? 0);
@@ -302,24 +349,49 @@ export async function compile<K extends string>(
     );
   }
   const evaluation = buildForward(model.parameters, values, options.inputs, loss, false).result;
-  const evalOutputs = { loss: evaluation.loss, ...(evaluation.outputs ?? {}) };
+  const evaluate = { loss: evaluation.loss, ...(evaluation.outputs ?? {}) };
+  return {
+    parts: {
+      parameters: values,
+      state,
+      trainable: trainable.map(({ path }) => ({ path })),
+      shapes: new Map(entries.map(([path, parameter]) => [path, parameter.shape])),
+      inputs: options.inputs,
+      groups: groups.map(({ name, lr, weightDecay }) => ({
+        name,
+        lr,
+        ...(weightDecay !== undefined ? { weightDecay } : {}),
+      })),
+      stateNames: built.stateNames,
+      evalOutputs: Object.keys(evaluate),
+    },
+    train: built.outputs,
+    evaluate,
+    gradient: () => buildGradientGraph(model.parameters, values, options.inputs, loss, trainable),
+    apply: () => buildApplyGraph(trainable, groups, optimizer, clipNorm),
+  };
+}
+
+/**
+ * Compiles a model and its loss into a training step (forward, backward, optional clipping by
+ * global norm, and the optimizer update, as one ONNX graph) and an evaluation step, both as
+ * onnxruntime-node sessions. Trainable parameters and optimizer state go in and come out each step;
+ * frozen parameters are initializers that stay inside the sessions. The step, each group's learning
+ * rate and weight decay are inputs, so schedules never rebuild the graph.
+ */
+export async function compile<K extends string>(
+  model: Model,
+  loss: LossFunction<K>,
+  options: CompileOptions<K>,
+): Promise<TrainingSession> {
+  const prepared = prepare(model, loss, options);
   return new TrainingSession({
-    parameters: values,
-    state,
-    trainable,
-    shapes: new Map(entries.map(([path, parameter]) => [path, parameter.shape])),
-    inputs: options.inputs,
-    groups,
-    stateNames: built.stateNames,
-    train: await makeStep(built.outputs, options),
-    evaluate: await makeStep(evalOutputs, options),
-    evalOutputs: Object.keys(evalOutputs),
+    ...prepared.parts,
+    train: await makeStep(prepared.train, options),
+    evaluate: await makeStep(prepared.evaluate, options),
     accumulation: async () => ({
-      gradient: await makeStep(
-        buildGradientGraph(model.parameters, values, options.inputs, loss, trainable),
-        options,
-      ),
-      apply: await makeStep(buildApplyGraph(trainable, groups, optimizer, clipNorm), options),
+      gradient: await makeStep(prepared.gradient(), options),
+      apply: await makeStep(prepared.apply(), options),
     }),
   });
 }

@@ -12,7 +12,9 @@ export {
   type CompileOptions,
   compile,
   type Model,
+  type Snapshot,
   type StepResult,
+  type StepSession,
   TrainingSession,
 } from "./compile.js";
 export { RuntimeError } from "./errors.js";
@@ -37,3 +39,4 @@ export {
 } from "./schedules.js";
 export type { FloatArray, InputSpec, LossFunction, LossResult } from "./train-graph.js";
 export { Trainer, type TrainerOptions, type TrainerResult } from "./trainer.js";
+export { compileInWorker, WorkerSession } from "./worker-session.js";

@@ -8,12 +8,12 @@ import {
   saveCheckpoint,
   type TrainerState,
 } from "./checkpoint.js";
-import type { Batch, TrainingSession } from "./compile.js";
+import type { Batch, StepSession } from "./compile.js";
 import { RuntimeError } from "./errors.js";
 import type { Schedule } from "./schedules.js";
 
 export interface TrainerOptions {
-  readonly session: TrainingSession;
+  readonly session: StepSession;
   /** An epoch's batches, in an order drawn from `random` (seeded; replayed exactly on resume). */
   readonly batches: (epoch: number, random: Random) => readonly Batch[];
   readonly epochs: number;
@@ -22,7 +22,7 @@ export interface TrainerOptions {
   /** Learning-rate multiplier per optimizer step (default constant 1). */
   readonly schedule?: Schedule;
   /** Called after every epoch; returns the metric early stopping and best checkpoints follow. */
-  readonly evaluate?: (session: TrainingSession, epoch: number) => Promise<number>;
+  readonly evaluate?: (session: StepSession, epoch: number) => Promise<number>;
   /** Whether a lower (`"min"`, default) or higher metric is better. */
   readonly mode?: "min" | "max";
   /** Stop after this many evaluations without improvement. */
@@ -82,10 +82,10 @@ export class Trainer {
     if (this.options.logFile) appendFileSync(this.options.logFile, `${JSON.stringify(entry)}\n`);
   }
 
-  private save(state: TrainerState, pointer?: string): void {
+  private async save(state: TrainerState, pointer?: string): Promise<void> {
     const directory = this.options.checkpointDir;
     if (!directory) return;
-    const { tensors, shapes } = this.options.session.snapshot();
+    const { tensors, shapes } = await this.options.session.snapshot();
     const name = `step-${String(state.step).padStart(8, "0")}`;
     saveCheckpoint(directory, name, { tensors, shapes, trainer: state }, pointer);
     const best = checkpointName(directory, "best.json");
@@ -110,7 +110,7 @@ export class Trainer {
     let resumedFrom: number | null = null;
     const saved = checkpointDir ? loadCheckpoint(checkpointDir) : null;
     if (saved) {
-      session.restore(saved.tensors, saved.trainer.step);
+      await session.restore(saved.tensors, saved.trainer.step);
       state = saved.trainer;
       resumedFrom = state.step;
       this.log({ type: "resume", step: state.step, epoch: state.epoch, batch: state.batchInEpoch });
@@ -142,7 +142,7 @@ export class Trainer {
             `\repoch ${state.epoch + 1}/${epochs} batch ${index + 1}/${list.length} loss ${result.loss.toFixed(4)} ${rate.toFixed(1)} steps/s ETA ${formatSeconds(left / rate)}`,
           );
         }
-        if (checkpointEvery && state.step % checkpointEvery === 0) this.save(state);
+        if (checkpointEvery && state.step % checkpointEvery === 0) await this.save(state);
       }
       if (evaluate) {
         const metric = await evaluate(session, state.epoch);
@@ -153,12 +153,12 @@ export class Trainer {
           ? { ...state, bestMetric: metric, bestStep: state.step, sinceBest: 0 }
           : { ...state, sinceBest: state.sinceBest + 1 };
         this.log({ type: "eval", epoch: state.epoch, step: state.step, metric, best: state.bestMetric });
-        if (better) this.save(state, "best.json");
+        if (better) await this.save(state, "best.json");
         if (this.options.patience !== undefined && state.sinceBest > this.options.patience)
           stoppedEarly = true;
       }
       state = { ...state, epoch: state.epoch + 1, batchInEpoch: 0, epochRandomState: nextEpochRandom };
-      this.save(state);
+      await this.save(state);
     }
     if (progress) progress.write("\n");
     return {
