@@ -3,16 +3,23 @@ import type { Potentials } from "./potentials.js";
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
 /**
+ * From this many tags up, a column that the best previous tag does not settle is searched in
+ * decreasing order of delta with early exit; below it, a plain scan is cheaper than the sort
+ * (measured on N(0, 1) and peaked emissions at 9, 17 and 65 tags).
+ */
+const SORTED_SEARCH_TAGS = 32;
+
+/**
  * Viterbi decoding of one sequence (Viterbi 1967; Rabiner 1989, §III.B):
  * `delta[t, j] = e[t, j] + max_i (delta[t-1, i] + T[i, j])`, then backtrack.
  *
  * Exact branch and bound. For column j the best previous tag m is tried first; if even the
  * runner-up's bound `delta[t-1, second] + colMax[j]` falls below it, m wins outright (the usual case
- * once a tagger is trained, when one tag dominates). Otherwise the previous tags are visited in
- * decreasing order of delta (sorted at most once per step) and the search stops as soon as
- * `delta[t-1, i] + colMax[j]` falls below the best value found. Floating-point addition is
- * monotonic, so the bounds are exact and the result equals a full scan's, ties included: ties go
- * to the smallest tag index.
+ * once a tagger is trained, when one tag dominates). Otherwise the column is scanned in full, or,
+ * from {@link SORTED_SEARCH_TAGS} tags up, the previous tags are visited in decreasing order of
+ * delta (sorted at most once per step) and the search stops as soon as `delta[t-1, i] + colMax[j]`
+ * falls below the best value found. Floating-point addition is monotonic, so the bounds are exact
+ * and the result equals a full scan's, ties included: ties go to the smallest tag index.
  *
  * @param rows scratch of at least 2K values (previous and current delta rows)
  * @param order scratch of at least K entries
@@ -58,19 +65,31 @@ export function viterbi(
       let argbest = top;
       let best = first + (transposed[column + top] as number);
       if (!(second + bound < best)) {
-        if (!sorted) {
-          sortDescending(previous, order, K);
-          sorted = true;
-        }
-        // order[0] is `top`: the sort is stable, so ties keep index order.
-        for (let r = 1; r < K; r++) {
-          const i = order[r] as number;
-          const delta = previous[i] as number;
-          if (delta + bound < best) break;
-          const value = delta + (transposed[column + i] as number);
-          if (value > best || (value === best && i < argbest)) {
-            best = value;
-            argbest = i;
+        if (K < SORTED_SEARCH_TAGS) {
+          argbest = 0;
+          best = (previous[0] as number) + (transposed[column] as number);
+          for (let i = 1; i < K; i++) {
+            const value = (previous[i] as number) + (transposed[column + i] as number);
+            if (value > best) {
+              best = value;
+              argbest = i;
+            }
+          }
+        } else {
+          if (!sorted) {
+            sortDescending(previous, order, K);
+            sorted = true;
+          }
+          // order[0] is `top`: the sort is stable, so ties keep index order.
+          for (let r = 1; r < K; r++) {
+            const i = order[r] as number;
+            const delta = previous[i] as number;
+            if (delta + bound < best) break;
+            const value = delta + (transposed[column + i] as number);
+            if (value > best || (value === best && i < argbest)) {
+              best = value;
+              argbest = i;
+            }
           }
         }
       }
