@@ -44,11 +44,16 @@ export interface UpdateScalars {
   readonly lr: Tensor;
   readonly weightDecay: Tensor | null;
   readonly step: Tensor;
+  /** The clipping factor the raw gradient is to be multiplied by (float64 scalar), if any. */
+  readonly gradScale?: Tensor | null;
+  /** `g · g` of the raw gradient when already computed (for the global norm): reused by Adam. */
+  readonly gradSquared?: Tensor | null;
 }
 
 /**
- * Appends one optimizer update for parameter `p` with gradient `g` and state `state` (by slot);
- * returns the new parameter and state. Scalars are float64 and cast to the parameter's dtype.
+ * Appends one optimizer update for parameter `p` with raw gradient `g` and state `state` (by slot);
+ * returns the new parameter and state. Scalars are float64 and cast to the parameter's dtype. The
+ * clipping factor is folded into scalar multipliers, so clipping costs no pass over the gradient.
  */
 export function update(
   options: OptimizerOptions,
@@ -60,8 +65,11 @@ export function update(
   const like = (value: Tensor) => cast(value, p.dtype);
   const lr = like(scalars.lr);
   const decay = scalars.weightDecay ? like(scalars.weightDecay) : null;
+  const scale = scalars.gradScale ? like(scalars.gradScale) : null;
+  /** `g · scale · factor` with the scalars multiplied first. */
+  const scaled = (factor: number) => (scale ? mul(g, mul(scale, factor)) : factor === 1 ? g : mul(g, factor));
   if (options.kind === "sgd") {
-    const grad = decay ? add(g, mul(decay, p)) : g;
+    const grad = decay ? add(scaled(1), mul(decay, p)) : scaled(1);
     const momentum = options.momentum ?? 0;
     if (momentum === 0) return { param: sub(p, mul(lr, grad)), state: {} };
     const buffer = add(mul(state.momentum as Tensor, momentum), grad);
@@ -71,11 +79,20 @@ export function update(
   const beta2 = options.beta2 ?? 0.999;
   const epsilon = options.epsilon ?? 1e-8;
   let param = p;
-  let grad = g;
-  if (decay && options.kind === "adamw") param = mul(p, sub(1, mul(lr, decay)));
-  if (decay && options.kind === "adam") grad = add(g, mul(decay, p));
-  const m = add(mul(state.m as Tensor, beta1), mul(grad, 1 - beta1)); // shape: p.shape
-  const v = add(mul(state.v as Tensor, beta2), mul(mul(grad, grad), 1 - beta2));
+  let m: Tensor;
+  let v: Tensor;
+  if (decay && options.kind === "adam") {
+    // L2 in the gradient (torch's Adam): the decayed gradient is needed whole.
+    const grad = add(scaled(1), mul(decay, p));
+    m = add(mul(state.m as Tensor, beta1), mul(grad, 1 - beta1)); // shape: p.shape
+    v = add(mul(state.v as Tensor, beta2), mul(mul(grad, grad), 1 - beta2));
+  } else {
+    if (decay) param = mul(p, sub(1, mul(lr, decay)));
+    m = add(mul(state.m as Tensor, beta1), scaled(1 - beta1));
+    const squared = scalars.gradSquared ?? mul(g, g);
+    const factor = scale ? mul(mul(scale, scale), 1 - beta2) : null;
+    v = add(mul(state.v as Tensor, beta2), factor ? mul(squared, factor) : mul(squared, 1 - beta2));
+  }
   // Bias corrections 1 - β^t, computed in float64 from the step input.
   const correction1 = like(sub(1, exp(mul(scalars.step, Math.log(beta1)))));
   const correction2 = like(sub(1, exp(mul(scalars.step, Math.log(beta2)))));

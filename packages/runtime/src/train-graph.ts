@@ -105,13 +105,14 @@ export function appendUpdate(
       },
     ]),
   );
-  const squares = rawGrads.map((g) => cast(reduceSum(mul(g, g)), "float64"));
+  const squared = rawGrads.map((g) => mul(g, g));
+  const squares = squared.map((g2) => cast(reduceSum(g2), "float64"));
   const gradNorm = sqrt(squares.reduce((sum, term) => add(sum, term)));
-  let grads = rawGrads;
+  // torch's clip_grad_norm_: scale by min(1, maxNorm / (norm + 1e-6)), folded into the update.
+  let scale: Tensor | null = null;
   if (clipNorm !== undefined) {
     const coefficient = div(clipNorm, add(gradNorm, 1e-6));
-    const scale = where(less(coefficient, 1), coefficient, 1);
-    grads = grads.map((g) => mul(g, cast(scale, g.dtype)));
+    scale = where(less(coefficient, 1), coefficient, 1);
   }
   const outputs: Record<string, Tensor> = { grad_norm: gradNorm };
   const slots = stateSlots(optimizer);
@@ -124,10 +125,12 @@ export function appendUpdate(
       stateNames.push([name, path]);
     }
     const groupScalars = scalars.get(group.name) as { lr: Tensor; decay: Tensor };
-    const next = update(optimizer, params[index] as Tensor, grads[index] as Tensor, slotTensors, {
+    const next = update(optimizer, params[index] as Tensor, rawGrads[index] as Tensor, slotTensors, {
       lr: groupScalars.lr,
       weightDecay: parameter.decay && (group.weightDecay ?? 0) > 0 ? groupScalars.decay : null,
       step,
+      gradScale: scale,
+      gradSquared: squared[index] ?? null,
     });
     outputs[names.next(path)] = next.param;
     for (const slot of slots) outputs[names.next(names.state(slot, path))] = next.state[slot] as Tensor;
