@@ -49,3 +49,18 @@ describe("pathScore", () => {
     expect(pathScore(problem, 1, [1, 0, 0])).toBeCloseTo(expected, 12);
   });
 });
+
+describe("makeProblem with a peak", () => {
+  it("adds the peak to the gold tag's emission and nothing else", () => {
+    const flat = makeProblem(2, 3, 4, 9);
+    const peaked = makeProblem(2, 3, 4, 9, 5);
+    for (let position = 0; position < 6; position++) {
+      for (let k = 0; k < 4; k++) {
+        const index = position * 4 + k;
+        const expected = Math.fround((flat.emissions[index] as number) + (k === flat.gold[position] ? 5 : 0));
+        expect(peaked.emissions[index]).toBe(expected);
+      }
+    }
+    expect(peaked.transitions).toEqual(flat.transitions);
+  });
+});

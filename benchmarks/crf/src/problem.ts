@@ -35,21 +35,36 @@ function normal(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
 }
 
-/** Emissions and transition scores ~ N(0, 1), start/end ~ N(0, 1), gold tags uniform. */
-export function makeProblem(batch: number, steps: number, tags: number, seed: number): Problem {
+/**
+ * Emissions and transition scores ~ N(0, 1), start/end ~ N(0, 1), gold tags uniform. With `peak`,
+ * the gold tag's emission at each position gets `+peak`: the confident, peaked scores of a trained
+ * tagger, where one tag dominates each position.
+ */
+export function makeProblem(batch: number, steps: number, tags: number, seed: number, peak = 0): Problem {
   const draw = normal(seed);
   const pick = uniform(seed + 1);
   const fill = (length: number) => Float32Array.from({ length }, draw);
+  const emissions = fill(batch * steps * tags);
+  const transitions = fill(tags * tags);
+  const start = fill(tags);
+  const end = fill(tags);
+  const gold = Int32Array.from({ length: batch * steps }, () => Math.floor(pick() * tags));
+  if (peak !== 0) {
+    for (let position = 0; position < gold.length; position++) {
+      const index = position * tags + (gold[position] as number);
+      emissions[index] = (emissions[index] as number) + peak;
+    }
+  }
   return {
     batch,
     steps,
     tags,
-    emissions: fill(batch * steps * tags),
-    transitions: fill(tags * tags),
-    start: fill(tags),
-    end: fill(tags),
+    emissions,
+    transitions,
+    start,
+    end,
     lengths: new Int32Array(batch).fill(steps),
-    gold: Int32Array.from({ length: batch * steps }, () => Math.floor(pick() * tags)),
+    gold,
   };
 }
 
