@@ -21,6 +21,15 @@ describe("execution providers", () => {
     if (cuda?.bundled) return;
     const graph = new Graph();
     const model = toOnnx({ y: add(graph.input("x", "float32", [1]), 1) });
+    const webgpu = await createSession(model, { executionProvider: "webgpu" }).then(
+      (session) => session.release().then(() => null),
+      (error: unknown) => error,
+    );
+    // With no WebGPU adapter (as on CI) the error names what is missing instead of falling back.
+    if (webgpu !== null)
+      expect(String(webgpu)).toContain(
+        "createSession: executionProvider: expected an installed webgpu provider (needs a WebGPU adapter",
+      );
     await expect(createSession(model, { executionProvider: "cuda" })).rejects.toThrow(
       "createSession: executionProvider: expected an installed cuda provider (needs CUDA 12 and cuDNN 9 on the host, then `npm install onnxruntime-node --onnxruntime-node-install=cuda12`)",
     );

@@ -68,6 +68,34 @@ describe("Trainer", () => {
     await session.release();
   });
 
+  it("two runs with one seed give bit-identical losses", async () => {
+    const losses: number[][] = [];
+    for (const run of ["a", "b"]) {
+      const session = await linearSession();
+      const logFile = join(scratch, `seeded-${run}.jsonl`);
+      await new Trainer({
+        session,
+        epochs: 2,
+        seed: 7,
+        batches: (_epoch, random) =>
+          random.shuffle([
+            batch,
+            { ...batch, x: { data: Float32Array.of(0, 1, 1, 0, 0, 2, 2, 0), dims: [4, 2] } },
+          ]),
+        logFile,
+      }).run();
+      losses.push(
+        readFileSync(logFile, "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line).loss),
+      );
+      await session.release();
+    }
+    expect(losses[0]).toHaveLength(4);
+    expect(losses[1]).toEqual(losses[0]);
+  });
+
   it("validates its options", async () => {
     const session = await linearSession();
     const base = { session, batches: () => [batch] };
