@@ -65,6 +65,14 @@ export interface Primitive<A> {
     used: readonly boolean[],
   ): void;
   readonly vjp?: (args: VjpArguments<A>) => readonly (Tensor | null)[];
+  /** Subgraphs the op carries (a Scan body), for `dump`. */
+  readonly bodies?: (attrs: A) => readonly Body[];
+}
+
+/** A subgraph with its inputs and outputs in order. */
+export interface Body {
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
 }
 
 /** An applied primitive. Its closures carry the attributes with their precise type. */
@@ -74,6 +82,7 @@ export interface Node {
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly Tensor[];
   readonly attrsText: string;
+  readonly bodies: readonly Body[];
   emit(
     context: EmitContext,
     inputs: readonly string[],
@@ -271,6 +280,7 @@ export function apply<A>(primitive: Primitive<A>, rawInputs: readonly Tensor[], 
     inputs,
     outputs,
     attrsText: describeAttrs(attrs),
+    bodies: primitive.bodies ? primitive.bodies(attrs) : [],
     emit: (context, inputNames, outputNames, used) =>
       primitive.emit(context, inputNames, outputNames, attrs, used),
     vjp: rule ? (dy, needs) => rule({ dy, inputs, outputs, attrs, needs }) : undefined,
@@ -297,8 +307,8 @@ function describeAttrs(attrs: unknown): string {
   for (const [key, value] of Object.entries(attrs)) {
     const plain = (item: unknown) =>
       typeof item === "number" || typeof item === "string" || typeof item === "boolean";
-    if (plain(value) || (Array.isArray(value) && value.every(plain)))
-      parts.push(`${key}=${JSON.stringify(value)}`);
+    const plainList = Array.isArray(value) && value.length > 0 && value.every(plain);
+    if (plain(value) || plainList) parts.push(`${key}=${JSON.stringify(value)}`);
   }
   return parts.join(", ");
 }

@@ -53,6 +53,7 @@ export { createSession, evaluate, fromOrtTensor, type TensorValue, toOrtTensor }
 export {
   apply,
   apply1,
+  type Body,
   type Dim,
   type EmitContext,
   Graph,

@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { dump } from "./dump.js";
 import { add } from "./elementwise.js";
 import { evaluate } from "./evaluate.js";
-import { Graph } from "./graph.js";
+import { Graph, type Tensor } from "./graph.js";
 import { IR_VERSION, OPSET, toOnnx } from "./onnx.js";
+import { scan } from "./scan.js";
 import { matmul, reduceSum } from "./structural.js";
 import { values } from "./test-utils/check-grads.js";
 
@@ -68,6 +69,23 @@ describe("dump", () => {
     expect(lines[2]).toMatch(/^t\d+: float32\[batch,2\] = MatMul\(x, w\)$/);
     expect(lines[3]).toMatch(/^t\d+: float32\[batch\] = ReduceSum\(t\d+\) \{axes=\[1\], keepdims=false\}$/);
     expect(lines[4]).toMatch(/^output y = t\d+$/);
+  });
+});
+
+describe("dump of a Scan", () => {
+  it("lists the body under its node", () => {
+    const graph = new Graph();
+    const xs = graph.input("xs", "float32", ["steps", 2]);
+    const h = graph.input("h", "float32", [2]);
+    const { carry } = scan(([c], [x]) => ({ carry: [add(c as Tensor, x as Tensor)], ys: [] }), [h], [xs]);
+    const lines = dump({ total: carry[0] as Tensor }).split("\n");
+    expect(lines[2]).toMatch(
+      /^t\d+: float32\[2\], t\d+: float32\[steps,2\] = Scan\(h, xs\) \{axis=0, reverse=false\}$/,
+    );
+    expect(lines[3]).toMatch(/^ {2}body\(scan\d+_carry0: float32\[2\], scan\d+_x0: float32\[2\]\) \{$/);
+    expect(lines[4]).toMatch(/^ {4}t\d+: float32\[2\] = Add\(scan\d+_carry0, scan\d+_x0\)$/);
+    expect(lines[5]).toMatch(/^ {4}return t\d+$/);
+    expect(lines[6]).toBe("  }");
   });
 });
 

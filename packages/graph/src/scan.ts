@@ -73,6 +73,9 @@ const Scan: Primitive<ScanAttrs> = {
     });
   },
   vjp: ({ dy, inputs, outputs, attrs, needs }) => scanVjp(dy, inputs, outputs, attrs, needs),
+  bodies: ({ carryIn, xIn, carryOut, yOut }) => [
+    { inputs: [...carryIn, ...xIn], outputs: [...carryOut, ...yOut] },
+  ],
 };
 
 /**
