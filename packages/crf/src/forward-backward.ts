@@ -1,5 +1,41 @@
 import type { Potentials } from "./potentials.js";
 
+/** Reusable buffers for one sequence's forward-backward pass, each at least `steps · K` long. */
+export interface Workspace {
+  /** shape: [steps, K]; log forward scores. */
+  alpha: Float64Array;
+  /** shape: [steps, K]; log backward scores. */
+  beta: Float64Array;
+  /** shape: [steps, K]; row t holds `exp(alpha[t-1, i] - amax)` (see {@link forward}). */
+  expAlpha: Float64Array;
+  /** shape: [steps, K]; the scaled sums `s[t, j]`, or 0 where the exact path was taken. */
+  sums: Float64Array;
+  /** At least 2K values. */
+  scratch: Float64Array;
+}
+
+/** Where {@link accumulateMarginals} adds its results; absent ones are skipped. */
+export interface MarginalTargets {
+  /** shape: [steps, K] from the same offset as the emissions. */
+  gradE?: Float64Array;
+  /** shape: [to, from]. */
+  gradTransposed?: Float64Array;
+  gradStart?: Float64Array;
+  gradEnd?: Float64Array;
+  /** shape: [steps, K] from the same offset as the emissions; written, not added. */
+  unary?: Float64Array;
+}
+
+export function makeWorkspace(size: number): Workspace {
+  return {
+    alpha: new Float64Array(size),
+    beta: new Float64Array(size),
+    expAlpha: new Float64Array(size),
+    sums: new Float64Array(size),
+    scratch: new Float64Array(size),
+  };
+}
+
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
 /**
@@ -12,14 +48,15 @@ const TINY = 1e-250;
  * Forward algorithm in log space for one sequence (Lafferty et al. 2001; Sutton & McCallum 2012, §4.1):
  * `alpha[t, j] = e[t, j] + log Σ_i exp(alpha[t-1, i] + T[i, j])`.
  *
- * The sum is computed as `amax + colMax[j] + log Σ_i exp(alpha[i] - amax) · exp(T[i, j] - colMax[j])`,
- * which needs K exponentials per step instead of K²; where that scaled sum is tiny (so underflow
- * could have eaten its terms) the exact log-sum-exp is used instead, so the result is exact in log
- * space for any magnitude of scores.
+ * The sum is computed as `amax + colMax[j] + log s[t, j]` with
+ * `s[t, j] = Σ_i exp(alpha[t-1, i] - amax) · exp(T[i, j] - colMax[j])`, which needs K exponentials
+ * per step instead of K²; where `s` is tiny (so underflow could have eaten its terms) the exact
+ * log-sum-exp is used instead, so the result is exact in log space for any magnitude of scores.
+ * The scaled terms are kept for {@link accumulateMarginals}: row t of `expAlpha` holds
+ * `exp(alpha[t-1, i] - amax)`, and `sums[t, j]` holds `s[t, j]`, or 0 where the exact path was taken.
  *
  * @param e emissions `[steps, K]` starting at `offset` (row stride K)
- * @param alpha output `[length, K]`
- * @param scratch at least K values
+ * @param workspace receives `alpha`, `expAlpha` and `sums` for the first `length` steps
  * @returns log Z, or -Infinity when no path is allowed
  */
 export function forward(
@@ -27,9 +64,9 @@ export function forward(
   e: Float64Array,
   offset: number,
   length: number,
-  alpha: Float64Array,
-  scratch: Float64Array,
+  workspace: Workspace,
 ): number {
+  const { alpha, expAlpha, sums } = workspace;
   const K = p.numTags;
   const { start, end, transposed, columnMax, expByColumn } = p;
   for (let j = 0; j < K; j++) alpha[j] = (start[j] as number) + (e[offset + j] as number);
@@ -40,22 +77,27 @@ export function forward(
     for (let i = 0; i < K; i++)
       if ((alpha[previous + i] as number) > amax) amax = alpha[previous + i] as number;
     if (amax === NEG_INF) {
-      for (let j = 0; j < K; j++) alpha[current + j] = NEG_INF;
+      for (let j = 0; j < K; j++) {
+        alpha[current + j] = NEG_INF;
+        expAlpha[current + j] = 0;
+        sums[current + j] = 0;
+      }
       continue;
     }
-    for (let i = 0; i < K; i++) scratch[i] = Math.exp((alpha[previous + i] as number) - amax);
-    const et = offset + t * K;
+    for (let i = 0; i < K; i++) expAlpha[current + i] = Math.exp((alpha[previous + i] as number) - amax);
+    const et = offset + current;
     for (let j = 0; j < K; j++) {
       const column = j * K;
       let sum = 0;
-      for (let i = 0; i < K; i++) sum += (scratch[i] as number) * (expByColumn[column + i] as number);
+      for (let i = 0; i < K; i++)
+        sum += (expAlpha[current + i] as number) * (expByColumn[column + i] as number);
       let value: number;
       if (sum >= TINY) {
         value = amax + (columnMax[j] as number) + Math.log(sum);
-      } else if (columnMax[j] === NEG_INF) {
-        value = NEG_INF;
+        sums[current + j] = sum;
       } else {
-        value = logSumExpShifted(alpha, previous, transposed, column, K);
+        value = columnMax[j] === NEG_INF ? NEG_INF : logSumExpShifted(alpha, previous, transposed, column, K);
+        sums[current + j] = 0;
       }
       alpha[current + j] = value + (e[et + j] as number);
     }
@@ -96,17 +138,16 @@ function logSumExpShifted(
  * `beta[t, i] = log Σ_j exp(T[i, j] + e[t+1, j] + beta[t+1, j])`, with the same scaled fast path as
  * {@link forward} (row-normalised transitions) and its exact fallback.
  *
- * @param beta output `[length, K]`
- * @param scratch at least 2K values
+ * @param workspace receives `beta` for the first `length` steps
  */
 export function backward(
   p: Potentials,
   e: Float64Array,
   offset: number,
   length: number,
-  beta: Float64Array,
-  scratch: Float64Array,
+  workspace: Workspace,
 ): void {
+  const { beta, scratch } = workspace;
   const K = p.numTags;
   const { end, transitions, rowMax, expByRow } = p;
   const last = (length - 1) * K;
@@ -142,70 +183,67 @@ export function backward(
   }
 }
 
-/** Past this, exp(scale) could overflow; the exact per-entry formula is used instead. */
-const MAX_LOG_SCALE = 600;
-
 /**
- * Adds `weight ·` the marginals of one sequence to the gradient buffers (weight is +1/-1 times the
+ * Adds `weight ·` the marginals of one sequence to the gradient buffers (weight is ±1 times the
  * reduction's scale): unary `p(y_t = j)` into `gradE[t, j]`, `gradStart`, `gradEnd`, and pairwise
  * `p(y_{t-1} = i, y_t = j)` into `gradTransposed[j, i]` (transposed, so the inner loop is contiguous).
- * Also writes the unary marginals into `unary` when it is given.
+ * Also writes the unary marginals into `unary` when it is given. `expAlpha` and `sums` are the ones
+ * {@link forward} wrote for this `alpha`.
  *
- * Pairwise marginals use the scaled factorisation
- * `exp(alpha[i] - amax) · exp(T[i,j] - colMax[j]) · exp(amax + colMax[j] + e[t,j] + beta[t,j] - logZ)`;
- * each marginal is at most 1, so entries lost to underflow are below 1e-19 in absolute terms.
+ * Since `alpha[t, j] = e[t, j] + amax + colMax[j] + log s[t, j]` on forward's fast path, the
+ * pairwise marginal is exactly `exp(alpha[t-1, i] - amax) · exp(T[i, j] - colMax[j]) · p(y_t = j) / s[t, j]`:
+ * no exponential per pair, and each column sums to the unary marginal by construction. Where forward
+ * took the exact path, so does this.
  */
 export function accumulateMarginals(
   p: Potentials,
   e: Float64Array,
   offset: number,
   length: number,
-  alpha: Float64Array,
-  beta: Float64Array,
+  workspace: Workspace,
   logZ: number,
   weight: number,
-  gradE: Float64Array | null,
-  gradTransposed: Float64Array | null,
-  gradStart: Float64Array | null,
-  gradEnd: Float64Array | null,
-  unary: Float64Array | null,
-  scratch: Float64Array,
+  targets: MarginalTargets,
 ): void {
+  const { alpha, beta, expAlpha, sums, scratch } = workspace;
+  const gradE = targets.gradE ?? null;
+  const gradTransposed = targets.gradTransposed ?? null;
+  const gradStart = targets.gradStart ?? null;
+  const gradEnd = targets.gradEnd ?? null;
+  const unary = targets.unary ?? null;
   const K = p.numTags;
-  const { transposed, columnMax, expByColumn } = p;
+  const { transposed, expByColumn } = p;
   for (let t = 0; t < length; t++) {
     const row = t * K;
     for (let j = 0; j < K; j++) {
       const marginal = Math.exp((alpha[row + j] as number) + (beta[row + j] as number) - logZ);
+      scratch[j] = marginal;
       if (unary !== null) unary[offset + row + j] = marginal;
       if (gradE !== null) gradE[offset + row + j] = (gradE[offset + row + j] as number) + weight * marginal;
-      if (t === 0 && gradStart !== null) gradStart[j] = (gradStart[j] as number) + weight * marginal;
-      if (t === length - 1 && gradEnd !== null) gradEnd[j] = (gradEnd[j] as number) + weight * marginal;
     }
-  }
-  if (gradTransposed === null) return;
-  for (let t = 1; t < length; t++) {
-    const previous = (t - 1) * K;
-    const current = t * K;
-    let amax = NEG_INF;
-    for (let i = 0; i < K; i++)
-      if ((alpha[previous + i] as number) > amax) amax = alpha[previous + i] as number;
-    if (amax === NEG_INF) continue;
-    for (let i = 0; i < K; i++) scratch[i] = Math.exp((alpha[previous + i] as number) - amax);
-    const et = offset + current;
+    if (t === 0 && gradStart !== null) {
+      for (let j = 0; j < K; j++) gradStart[j] = (gradStart[j] as number) + weight * (scratch[j] as number);
+    }
+    if (t === length - 1 && gradEnd !== null) {
+      for (let j = 0; j < K; j++) gradEnd[j] = (gradEnd[j] as number) + weight * (scratch[j] as number);
+    }
+    if (t === 0 || gradTransposed === null) continue;
+    const previous = row - K;
     for (let j = 0; j < K; j++) {
-      const tail = (e[et + j] as number) + (beta[current + j] as number) - logZ;
-      const logScale = amax + (columnMax[j] as number) + tail;
-      if (logScale === NEG_INF || Number.isNaN(logScale)) continue;
+      const marginal = scratch[j] as number;
+      // Every pairwise marginal into j is at most p(y_t = j).
+      if (marginal === 0) continue;
       const column = j * K;
-      if (logScale <= MAX_LOG_SCALE) {
-        const scale = weight * Math.exp(logScale);
+      const sum = sums[row + j] as number;
+      if (sum > 0) {
+        const scale = (weight * marginal) / sum;
         for (let i = 0; i < K; i++) {
           gradTransposed[column + i] =
             (gradTransposed[column + i] as number) +
-            scale * (scratch[i] as number) * (expByColumn[column + i] as number);
+            scale * (expAlpha[row + i] as number) * (expByColumn[column + i] as number);
         }
       } else {
+        const tail = (e[offset + row + j] as number) + (beta[row + j] as number) - logZ;
         for (let i = 0; i < K; i++) {
           const logP = (alpha[previous + i] as number) + (transposed[column + i] as number) + tail;
           if (logP !== NEG_INF)

@@ -1,5 +1,5 @@
 import { CrfError } from "./errors.js";
-import { accumulateMarginals, backward, forward } from "./forward-backward.js";
+import { accumulateMarginals, backward, forward, makeWorkspace, type Workspace } from "./forward-backward.js";
 import { type Allowed, type ParameterInput, readAllowed, readParameter } from "./parameters.js";
 import { makePotentials, type Potentials } from "./potentials.js";
 import type { TransitionConstraints } from "./schemes.js";
@@ -123,8 +123,7 @@ export class LinearChainCrf {
   readonly #allowed: Allowed | null;
   #potentials: Potentials;
   // Scratch buffers reused across calls (grown on demand): no allocation per step in hot loops.
-  #alpha = new Float64Array(0);
-  #beta = new Float64Array(0);
+  #workspace: Workspace = makeWorkspace(0);
   #scratch: Float64Array;
   #backpointers = new Int32Array(0);
   #path = new Int32Array(0);
@@ -344,14 +343,7 @@ export class LinearChainCrf {
     const stride = input.steps * this.numTags;
     const result: number[] = [];
     for (let b = 0; b < input.batch; b++) {
-      const logZ = forward(
-        this.#potentials,
-        input.data,
-        b * stride,
-        lengths[b] as number,
-        this.#alpha,
-        this.#scratch,
-      );
+      const logZ = forward(this.#potentials, input.data, b * stride, lengths[b] as number, this.#workspace);
       if (logZ === Number.NEGATIVE_INFINITY) throw noPath(fn, b);
       result.push(logZ);
     }
@@ -415,25 +407,15 @@ export class LinearChainCrf {
     for (let b = 0; b < batch; b++) {
       const length = lengths[b] as number;
       const offset = b * steps * K;
-      const logZ = forward(p, input.data, offset, length, this.#alpha, this.#scratch);
+      const logZ = forward(p, input.data, offset, length, this.#workspace);
       if (logZ === Number.NEGATIVE_INFINITY) throw noPath(fn, b);
-      backward(p, input.data, offset, length, this.#beta, this.#scratch);
-      accumulateMarginals(
-        p,
-        input.data,
-        offset,
-        length,
-        this.#alpha,
-        this.#beta,
-        logZ,
-        scale,
+      backward(p, input.data, offset, length, this.#workspace);
+      accumulateMarginals(p, input.data, offset, length, this.#workspace, logZ, scale, {
         gradE,
         gradTransposed,
         gradStart,
         gradEnd,
-        null,
-        this.#scratch,
-      );
+      });
       const gold = this.#goldScore(labels, input, b, length);
       let clampedLogZ: number;
       if (gold !== null) {
@@ -450,7 +432,7 @@ export class LinearChainCrf {
       } else {
         // Partial labels: log Z over the paths the labels allow, and its marginals with weight -scale.
         const clamped = this.#clamp(labels, input, b, length);
-        clampedLogZ = forward(p, clamped, 0, length, this.#alpha, this.#scratch);
+        clampedLogZ = forward(p, clamped, 0, length, this.#workspace);
         if (clampedLogZ === Number.NEGATIVE_INFINITY) {
           throw new CrfError(
             fn,
@@ -459,24 +441,13 @@ export class LinearChainCrf {
             "none under the constraints",
           );
         }
-        backward(p, clamped, 0, length, this.#beta, this.#scratch);
-        const gradEb = gradE.subarray(offset, offset + length * K);
-        accumulateMarginals(
-          p,
-          clamped,
-          0,
-          length,
-          this.#alpha,
-          this.#beta,
-          clampedLogZ,
-          -scale,
-          gradEb,
+        backward(p, clamped, 0, length, this.#workspace);
+        accumulateMarginals(p, clamped, 0, length, this.#workspace, clampedLogZ, -scale, {
+          gradE: gradE.subarray(offset, offset + length * K),
           gradTransposed,
           gradStart,
           gradEnd,
-          null,
-          this.#scratch,
-        );
+        });
       }
       losses.push(logZ - clampedLogZ);
     }
@@ -502,8 +473,7 @@ export class LinearChainCrf {
   #reserve(steps: number): void {
     if (steps <= this.#reservedSteps) return;
     const size = Math.max(steps * this.numTags, 2 * this.numTags);
-    this.#alpha = new Float64Array(size);
-    this.#beta = new Float64Array(size);
+    this.#workspace = makeWorkspace(size);
     this.#backpointers = new Int32Array(size);
     this.#path = new Int32Array(steps);
     this.#clamped = new Float64Array(size);
@@ -518,25 +488,12 @@ export class LinearChainCrf {
     const logZs = new Float64Array(batch);
     for (let b = 0; b < batch; b++) {
       const length = lengths[b] as number;
-      const logZ = forward(this.#potentials, input.data, b * stride, length, this.#alpha, this.#scratch);
+      const logZ = forward(this.#potentials, input.data, b * stride, length, this.#workspace);
       if (logZ === Number.NEGATIVE_INFINITY) throw noPath(fn, b);
-      backward(this.#potentials, input.data, b * stride, length, this.#beta, this.#scratch);
-      accumulateMarginals(
-        this.#potentials,
-        input.data,
-        b * stride,
-        length,
-        this.#alpha,
-        this.#beta,
-        logZ,
-        0,
-        null,
-        null,
-        null,
-        null,
+      backward(this.#potentials, input.data, b * stride, length, this.#workspace);
+      accumulateMarginals(this.#potentials, input.data, b * stride, length, this.#workspace, logZ, 0, {
         unary,
-        this.#scratch,
-      );
+      });
       logZs[b] = logZ;
     }
     return { unary, logZ: logZs };
