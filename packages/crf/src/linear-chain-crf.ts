@@ -1,5 +1,6 @@
 import { CrfError } from "./errors.js";
 import { accumulateMarginals, backward, forward, makeWorkspace, type Workspace } from "./forward-backward.js";
+import { clampEmissions, goldScore, subtractGold } from "./gold-labels.js";
 import { type Allowed, type ParameterInput, readAllowed, readParameter } from "./parameters.js";
 import { makePotentials, type Potentials } from "./potentials.js";
 import type { TransitionConstraints } from "./schemes.js";
@@ -8,7 +9,6 @@ import {
   type EmissionsInput,
   type Float64Tensor,
   isTensorLike,
-  type Labels,
   readEmissions,
   readLabels,
   readLengths,
@@ -416,7 +416,7 @@ export class LinearChainCrf {
         gradStart,
         gradEnd,
       });
-      const gold = this.#goldScore(labels, input, b, length);
+      const gold = goldScore(p, labels, input, b, length);
       let clampedLogZ: number;
       if (gold !== null) {
         if (gold.score === Number.NEGATIVE_INFINITY) {
@@ -428,10 +428,10 @@ export class LinearChainCrf {
           );
         }
         clampedLogZ = gold.score;
-        this.#subtractGold(labels, b, length, steps, scale, gradE, gradTransposed, gradStart, gradEnd);
+        subtractGold(labels, b, length, steps, K, scale, { gradE, gradTransposed, gradStart, gradEnd });
       } else {
         // Partial labels: log Z over the paths the labels allow, and its marginals with weight -scale.
-        const clamped = this.#clamp(labels, input, b, length);
+        const clamped = clampEmissions(labels, input, b, length, this.#clamped);
         clampedLogZ = forward(p, clamped, 0, length, this.#workspace);
         if (clampedLogZ === Number.NEGATIVE_INFINITY) {
           throw new CrfError(
@@ -497,86 +497,6 @@ export class LinearChainCrf {
       logZs[b] = logZ;
     }
     return { unary, logZ: logZs };
-  }
-
-  /** The score of a fully labelled sequence, or null when it has unknown (-1) or fuzzy labels. */
-  #goldScore(
-    labels: Labels,
-    input: Emissions,
-    b: number,
-    length: number,
-  ): { score: number; forbidden: string } | null {
-    if (labels.kind === "mask") return null;
-    const { steps } = input;
-    const K = this.numTags;
-    const tags = labels.data;
-    const row = b * steps;
-    for (let t = 0; t < length; t++) if ((tags[row + t] as number) < 0) return null;
-    const p = this.#potentials;
-    const first = tags[row] as number;
-    let score = (p.start[first] as number) + (input.data[row * K + first] as number);
-    let forbidden = p.start[first] === Number.NEGATIVE_INFINITY ? `start in tag ${first}` : "";
-    for (let t = 1; t < length; t++) {
-      const from = tags[row + t - 1] as number;
-      const to = tags[row + t] as number;
-      const step = p.transitions[from * K + to] as number;
-      if (step === Number.NEGATIVE_INFINITY && forbidden === "")
-        forbidden = `transition ${from} → ${to} at step ${t}`;
-      score += step + (input.data[(row + t) * K + to] as number);
-    }
-    const last = tags[row + length - 1] as number;
-    if (p.end[last] === Number.NEGATIVE_INFINITY && forbidden === "") forbidden = `end in tag ${last}`;
-    score += p.end[last] as number;
-    if (score === Number.NEGATIVE_INFINITY && forbidden === "")
-      forbidden = "path (an emission of -Infinity on it)";
-    return { score, forbidden };
-  }
-
-  /** Subtracts `scale ·` the gold path's indicator features from the gradients. */
-  #subtractGold(
-    labels: Labels,
-    b: number,
-    length: number,
-    steps: number,
-    scale: number,
-    gradE: Float64Array,
-    gradTransposed: Float64Array,
-    gradStart: Float64Array,
-    gradEnd: Float64Array,
-  ): void {
-    const K = this.numTags;
-    const tags = labels.data;
-    const row = b * steps;
-    const first = tags[row] as number;
-    gradStart[first] = (gradStart[first] as number) - scale;
-    for (let t = 0; t < length; t++) {
-      const to = tags[row + t] as number;
-      gradE[(row + t) * K + to] = (gradE[(row + t) * K + to] as number) - scale;
-      if (t > 0) {
-        const from = tags[row + t - 1] as number;
-        gradTransposed[to * K + from] = (gradTransposed[to * K + from] as number) - scale;
-      }
-    }
-    const last = tags[row + length - 1] as number;
-    gradEnd[last] = (gradEnd[last] as number) - scale;
-  }
-
-  /** Emissions of sequence b with -Infinity wherever the labels rule a tag out. */
-  #clamp(labels: Labels, input: Emissions, b: number, length: number): Float64Array {
-    const K = this.numTags;
-    const { steps } = input;
-    const out = this.#clamped;
-    for (let t = 0; t < length; t++) {
-      const source = (b * steps + t) * K;
-      for (let j = 0; j < K; j++) {
-        const allowed =
-          labels.kind === "mask"
-            ? labels.data[source + j] !== 0
-            : (labels.data[b * steps + t] as number) < 0 || labels.data[b * steps + t] === j;
-        out[t * K + j] = allowed ? (input.data[source + j] as number) : Number.NEGATIVE_INFINITY;
-      }
-    }
-    return out;
   }
 }
 
