@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { adjustPValues } from "./adjust.js";
 import { aso } from "./aso.js";
 import { compareConditions } from "./compare.js";
-import { parseCsv, parseJsonl } from "./runs.js";
+import { parseCsv, parseJsonl, readCsv, readJsonl } from "./runs.js";
 import { pairedTTest } from "./t-test.js";
 import { toLatex, toMarkdown } from "./table.js";
 
@@ -48,6 +48,20 @@ describe("parseCsv / parseJsonl", () => {
     expect(() => parseJsonl("[1]\n", "runs.jsonl")).toThrow(
       "parseJsonl: runs.jsonl line 1: expected a JSON object, got [1]",
     );
+  });
+
+  it("numbers lines as they are in the file, blank lines included", () => {
+    expect(() => parseCsv("\na,b\n1,2\n\n  \n3\n", "runs.csv")).toThrow(
+      "parseCsv: runs.csv line 6: expected 2 fields like the header, got 1",
+    );
+    expect(() => parseJsonl('{"a":1}\n\n\n{nope\n', "runs.jsonl")).toThrow(
+      'parseJsonl: runs.jsonl line 4: expected a JSON object, got "{nope"',
+    );
+    expect(readCsv("\na,b\n1,2\n\n3,4\n", "runs.csv").lines).toEqual([3, 5]);
+    expect(readJsonl('\n{"a":1}\r\n\r\n{"a":2}\n', "runs.jsonl")).toEqual({
+      runs: [{ a: 1 }, { a: 2 }],
+      lines: [2, 4],
+    });
   });
 });
 

@@ -26,48 +26,63 @@ function splitCsvLine(line: string): string[] {
   return fields.map((value) => value.trim());
 }
 
-/** Reads a CSV table with a header row into runs. */
-export function parseCsv(text: string, source = "input"): Run[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
-  if (lines.length === 0) throw new StatsError("parseCsv", source, "a header row", "an empty file");
-  const header = splitCsvLine(lines[0]!);
-  return lines.slice(1).map((line, index) => {
+/** Runs read from a file together with the 1-based line each run came from. */
+export interface NumberedRuns {
+  readonly runs: Run[];
+  readonly lines: number[];
+}
+
+/** The non-blank lines of `text` with their 1-based line numbers in the original text. */
+function numberedLines(text: string): Array<{ line: string; number: number }> {
+  return text
+    .split(/\r?\n/)
+    .map((line, index) => ({ line, number: index + 1 }))
+    .filter(({ line }) => line.trim() !== "");
+}
+
+/** `parseCsv` that also returns each run's line number in `text` (blank lines keep their numbers). */
+export function readCsv(text: string, source: string): NumberedRuns {
+  const rows = numberedLines(text);
+  if (rows.length === 0) throw new StatsError("parseCsv", source, "a header row", "an empty file");
+  const header = splitCsvLine(rows[0]!.line);
+  const runs = rows.slice(1).map(({ line, number }) => {
     const fields = splitCsvLine(line);
     if (fields.length !== header.length) {
       throw new StatsError(
         "parseCsv",
-        `${source} line ${index + 2}`,
+        `${source} line ${number}`,
         `${header.length} fields like the header`,
         `${fields.length}`,
       );
     }
     return Object.fromEntries(header.map((name, column) => [name, fields[column]!]));
   });
+  return { runs, lines: rows.slice(1).map(({ number }) => number) };
 }
 
-/** Reads JSON Lines: one JSON object per non-empty line. */
-export function parseJsonl(text: string, source = "input"): Run[] {
+/** Reads a CSV table with a header row into runs; blank lines are skipped. */
+export function parseCsv(text: string, source = "input"): Run[] {
+  return readCsv(text, source).runs;
+}
+
+/** `parseJsonl` that also returns each run's line number in `text`. */
+export function readJsonl(text: string, source: string): NumberedRuns {
   const runs: Run[] = [];
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (line.trim() === "") return;
+  const lines: number[] = [];
+  for (const { line, number } of numberedLines(text)) {
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
       throw new StatsError(
         "parseJsonl",
-        `${source} line ${index + 1}`,
+        `${source} line ${number}`,
         "a JSON object",
         JSON.stringify(line.slice(0, 40)),
       );
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new StatsError(
-        "parseJsonl",
-        `${source} line ${index + 1}`,
-        "a JSON object",
-        JSON.stringify(value),
-      );
+      throw new StatsError("parseJsonl", `${source} line ${number}`, "a JSON object", JSON.stringify(value));
     }
     const run: Record<string, string | number | boolean | null> = {};
     for (const [key, field] of Object.entries(value)) {
@@ -81,6 +96,12 @@ export function parseJsonl(text: string, source = "input"): Run[] {
       }
     }
     runs.push(run);
-  });
-  return runs;
+    lines.push(number);
+  }
+  return { runs, lines };
+}
+
+/** Reads JSON Lines: one JSON object per non-empty line. */
+export function parseJsonl(text: string, source = "input"): Run[] {
+  return readJsonl(text, source).runs;
 }
