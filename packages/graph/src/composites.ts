@@ -22,6 +22,7 @@ import {
 } from "./elementwise.js";
 import { GraphError } from "./errors.js";
 import type { Tensor } from "./graph.js";
+import { hashUniformLike } from "./noise.js";
 import { normaliseAxis } from "./shape.js";
 import { gather, reduceMax, reduceSum, shapeOf, squeeze, unsqueeze } from "./structural.js";
 
@@ -139,12 +140,15 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
 
 /**
  * Inverted dropout: zeroes each value with probability `rate` and scales the rest by `1/(1-rate)`.
- * The mask comes from `RandomUniformLike` with a fixed seed: one new mask per run, the same sequence
- * in every new session. Identity when `training` is false or `rate` is 0.
+ * With an int64 scalar `key` (the optimizer step) the mask is `hashUniformLike(x, seed, key)`: the
+ * same in every session for the same key, so resumed runs repeat their masks exactly. Without one it
+ * comes from `RandomUniformLike` with a fixed seed (a new mask per run, restarting with each
+ * session). Identity when `training` is false or `rate` is 0.
  */
-export function dropout(x: Tensor, rate: number, seed: number, training = true): Tensor {
+export function dropout(x: Tensor, rate: number, seed: number, training = true, key?: Tensor): Tensor {
   if (!(rate >= 0 && rate < 1)) throw new GraphError("dropout", "rate", "a number in [0, 1)", String(rate));
   if (!training || rate === 0) return x;
-  const keep = cast(not(less(randomUniformLike(x, seed), rate)), x.dtype);
+  const noise = key ? hashUniformLike(x, seed, key) : randomUniformLike(x, seed);
+  const keep = cast(not(less(noise, rate)), x.dtype);
   return mul(x, mul(keep, 1 / (1 - rate)));
 }

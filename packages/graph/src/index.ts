@@ -67,6 +67,7 @@ export {
   type TensorType,
   type VjpArguments,
 } from "./graph.js";
+export { hashUniformLike } from "./noise.js";
 export {
   type ExternalData,
   IR_VERSION,

@@ -10,9 +10,11 @@ import {
   type TensorTree,
 } from "./parameters.js";
 
-/** Whether a forward pass trains (dropout on) or evaluates. */
+/** Whether a forward pass trains (dropout on) or evaluates, and the int64 scalar that keys dropout masks. */
 export interface ForwardContext {
   readonly training: boolean;
+  /** Keys the dropout masks (the optimizer step): same key, same masks in any session. */
+  readonly key?: Tensor;
 }
 
 /** A layer: a parameter tree and a forward function over the bound tree. */
@@ -104,7 +106,7 @@ export class LayerNorm implements Module {
   }
 }
 
-/** Inverted dropout with its own seed; identity in evaluation. */
+/** Inverted dropout with its own seed (masks keyed by `context.key` when given); identity in evaluation. */
 export class Dropout implements Module {
   readonly parameters: ParameterTree = {};
 
@@ -116,7 +118,7 @@ export class Dropout implements Module {
   }
 
   forward(_params: TensorTree, x: Tensor, context: ForwardContext): Tensor {
-    return dropout(x, this.rate, this.seed, context.training);
+    return dropout(x, this.rate, this.seed, context.training, context.key);
   }
 }
 

@@ -162,6 +162,14 @@ export class TrainingSession implements StepSession {
     return feeds;
   }
 
+  /** The dropout key of micro-batch `index` of the coming step: a function of the step alone. */
+  private key(index: number): ort.Tensor {
+    return toOrtTensor("int64", {
+      data: BigInt64Array.of(BigInt(this.step + 1) * 1024n + BigInt(index)),
+      dims: [],
+    });
+  }
+
   /** Feeds of the update: optimizer state, step, learning rates and weight decays. */
   private updateFeeds(feeds: Record<string, ort.Tensor>, lrScale: number): void {
     for (const [name, path] of this.parts.stateNames)
@@ -197,6 +205,7 @@ export class TrainingSession implements StepSession {
     if (micro.length === 0) throw new RuntimeError("trainStep", "batch", "at least one micro-batch", "none");
     if (micro.length > 1) return this.accumulate(micro, lrScale);
     const feeds = this.feed(micro[0] as Batch, "trainStep");
+    feeds[names.key] = this.key(0);
     this.updateFeeds(feeds, lrScale);
     const results = await this.parts.train.session.run(only(feeds, this.parts.train));
     const loss = Number(floats("trainStep", "loss", results)[0]);
@@ -208,8 +217,10 @@ export class TrainingSession implements StepSession {
     const { gradient, apply } = await this.accumulation;
     const sums = new Map<string, Float64Array>();
     let loss = 0;
-    for (const batch of micro) {
-      const results = await gradient.session.run(only(this.feed(batch, "trainStep"), gradient));
+    for (const [index, batch] of micro.entries()) {
+      const feeds = this.feed(batch, "trainStep");
+      feeds[names.key] = this.key(index);
+      const results = await gradient.session.run(only(feeds, gradient));
       loss += Number(floats("trainStep", "loss", results)[0]);
       for (const { path } of this.parts.trainable) {
         const g = floats("trainStep", names.grad(path), results);

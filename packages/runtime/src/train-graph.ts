@@ -49,6 +49,7 @@ export interface TrainableEntry {
 /** ONNX names of the per-step inputs and outputs. */
 export const names = {
   step: "step",
+  key: "dropout_key",
   lr: (group: string) => `lr:${group}`,
   decay: (group: string) => `wd:${group}`,
   state: (slot: string, path: string) => `${slot}:${path}`,
@@ -78,7 +79,8 @@ export function buildForward<K extends string>(
     const spec: InputSpec = inputSpecs[name];
     inputs[name] = graph.input(name, spec.dtype, spec.shape);
   }
-  return { graph, leaves, result: loss(params, inputs, { training }) };
+  const context = training ? { training, key: graph.input(names.key, "int64", []) } : { training };
+  return { graph, leaves, result: loss(params, inputs, context) };
 }
 
 /**

@@ -56,8 +56,8 @@ function formatSeconds(seconds: number): string {
  * Epochs over batches with a schedule, evaluation after each epoch, early stopping with patience,
  * best-checkpoint keeping, JSONL logs, a progress bar and checkpoints that resume exactly: parameters,
  * optimizer state, step, the epoch's shuffle state and the position inside the epoch are saved, so
- * a run killed mid-epoch and resumed ends with the same parameters as an uninterrupted one (for
- * graphs without in-graph randomness such as dropout, whose mask stream restarts with a session).
+ * a run killed mid-epoch and resumed ends with the same parameters as an uninterrupted one (dropout
+ * masks are keyed by the step, see `ForwardContext.key`).
  */
 export class Trainer {
   constructor(readonly options: TrainerOptions) {

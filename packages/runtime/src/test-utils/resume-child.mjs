@@ -1,4 +1,4 @@
-// Trains a small MLP with the Trainer, checkpointing every step. With KILL_AT=n it SIGKILLs itself
+// Trains a small MLP with dropout with the Trainer, checkpointing every step. With KILL_AT=n it SIGKILLs itself
 // just before optimizer step n (mid-epoch); run again with the same directory to resume.
 // Usage: node resume-child.mjs <checkpointDir> <logFile> <outFile>
 import { writeFileSync } from "node:fs";
@@ -9,7 +9,7 @@ import { compile, cosineWithWarmup, Trainer } from "../../dist/index.js";
 const [directory, logFile, outFile] = process.argv.slice(2);
 const killAt = process.env.KILL_AT ? Number(process.env.KILL_AT) : -1;
 
-const model = new Mlp([4, 8, 3], { activation: "tanh" });
+const model = new Mlp([4, 8, 3], { activation: "tanh", dropout: 0.2, seed: 5 });
 const session = await compile(
   model,
   (params, { x, y }, context) => ({ loss: crossEntropy(model.forward(params, x, context), y) }),

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { dropout } from "./composites.js";
+import { evaluate } from "./evaluate.js";
+import { Graph } from "./graph.js";
+import { hashUniformLike } from "./noise.js";
+import { values } from "./test-utils/check-grads.js";
+
+async function draw(seed: number, key: number, n = 20000) {
+  const graph = new Graph();
+  const x = graph.input("x", "float64", ["n"]);
+  const k = graph.input("key", "int64", []);
+  const result = await evaluate(
+    { u: hashUniformLike(x, seed, k) },
+    { x: { data: new Float64Array(n), dims: [n] }, key: { data: BigInt64Array.of(BigInt(key)), dims: [] } },
+  );
+  return values(result.u);
+}
+
+describe("hashUniformLike", () => {
+  it("is uniform on [0, 1), uncorrelated between neighbours, and a pure function of (seed, key)", async () => {
+    const u = await draw(3, 17);
+    expect(Math.min(...u)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...u)).toBeLessThan(1);
+    const mean = u.reduce((s, v) => s + v, 0) / u.length;
+    const variance = u.reduce((s, v) => s + (v - mean) ** 2, 0) / u.length;
+    // Uniform: mean 1/2 (sd of the mean 0.002), variance 1/12.
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.01);
+    expect(Math.abs(variance - 1 / 12)).toBeLessThan(0.005);
+    let lag = 0;
+    for (let i = 1; i < u.length; i += 1) lag += ((u[i] ?? 0) - mean) * ((u[i - 1] ?? 0) - mean);
+    expect(Math.abs(lag / (u.length - 1) / variance)).toBeLessThan(0.03);
+    // Ten equal bins each hold about a tenth (chi-square with 9 degrees of freedom, p ≈ 0.001 at 27.9).
+    const bins = new Array<number>(10).fill(0);
+    for (const v of u) bins[Math.floor(v * 10)] = (bins[Math.floor(v * 10)] ?? 0) + 1;
+    const chi = bins.reduce((s, count) => s + (count - u.length / 10) ** 2 / (u.length / 10), 0);
+    expect(chi).toBeLessThan(27.9);
+    expect(await draw(3, 17)).toEqual(u);
+    expect(await draw(3, 18)).not.toEqual(u);
+    expect(await draw(4, 17)).not.toEqual(u);
+  });
+
+  it("drives dropout masks that repeat for a key and change with it", async () => {
+    const graph = new Graph();
+    const x = graph.input("x", "float32", [1000]);
+    const key = graph.input("key", "int64", []);
+    const y = dropout(x, 0.3, 9, true, key);
+    const run = async (k: bigint) =>
+      values(
+        (
+          await evaluate(
+            { y },
+            {
+              x: { data: new Float32Array(1000).fill(1), dims: [1000] },
+              key: { data: BigInt64Array.of(k), dims: [] },
+            },
+          )
+        ).y,
+      );
+    const first = await run(1n);
+    const kept = first.filter((v) => v !== 0).length / 1000;
+    expect(kept).toBeGreaterThan(0.65);
+    expect(kept).toBeLessThan(0.75);
+    expect(await run(1n)).toEqual(first);
+    expect(await run(2n)).not.toEqual(first);
+  });
+
+  it("validates key and seed", () => {
+    const graph = new Graph();
+    const x = graph.input("x", "float32", [2]);
+    expect(() => hashUniformLike(x, 1, graph.input("k", "int64", [1]))).toThrow(
+      "hashUniformLike: key: expected an int64 scalar, got int64[1]",
+    );
+    expect(() => hashUniformLike(x, -1, graph.input("j", "int64", []))).toThrow(
+      "hashUniformLike: seed: expected an integer in [0, 2147483647), got -1",
+    );
+  });
+});
