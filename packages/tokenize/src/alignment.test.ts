@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type AlignStrategy, alignLabels, wordPredictions } from "./alignment.js";
 import { tokenizerPath } from "./test-utils/sentences.js";
 import { WordTokenizer } from "./tokenizer.js";
+import { encodeWindows } from "./windows.js";
 
 // [CLS] Kjeld(1 piece) Christensen(3 pieces) går(2 pieces) [SEP]
 const WORD_IDS = [null, 0, 1, 1, 1, 2, 2, null];
@@ -99,7 +100,7 @@ describe("alignLabels", () => {
       'alignLabels: options.labelNames: expected label names with strategy "all" and label ids, got undefined',
     );
     expect(() => alignLabels([0, 0], [7], { labelNames: ["O"] })).toThrow(
-      "alignLabels: wordLabels[0]: expected a label id in [0, 1), got 7",
+      "alignLabels: wordLabels[0]: expected a label id (an integer >= 0, < 1) or ignoreIndex (-100), got 7",
     );
     expect(() => alignLabels([0, 0], [1], { strategy: "all", labelNames: ["O", "B-X"] })).toThrow(
       'alignLabels: options.labelNames: expected a label named "I-X", got none',
@@ -107,6 +108,62 @@ describe("alignLabels", () => {
     expect(() => alignLabels([0, 1], JSON.parse('["O", 1]'))).toThrow(
       "alignLabels: wordLabels: expected all strings or all label ids, got a mix",
     );
+  });
+});
+
+describe("alignLabels never loses a label", () => {
+  it("rejects word ids that leave a labelled word without a token (as after truncation)", () => {
+    expect(() => alignLabels([null, 0, 1, null], ["B-PER", "I-PER", "B-LOC", "O"])).toThrow(
+      "alignLabels: wordIds: expected a token for every word (word 2 has none; encode long sentences with encodeWindows), got tokens for 2 of 4 words",
+    );
+    expect(() => alignLabels([null, 1, null], [1, 0], { strategy: "last" })).toThrow(
+      "alignLabels: wordIds: expected a token for every word (word 0 has none; encode long sentences with encodeWindows), got tokens for 1 of 2 words",
+    );
+    expect(() => alignLabels([null, null], ["O"])).toThrow("got tokens for 0 of 1 words");
+  });
+
+  it("aligns a long sentence window by window with encodeWindows, every label on exactly one token", async () => {
+    const bert = WordTokenizer.fromFile(tokenizerPath("bert-base-multilingual-cased"));
+    const { words, tags } = (await loadCorpus("uner/da_ddt", "dev")).reduce((a, b) =>
+      b.words.length > a.words.length ? b : a,
+    );
+    const windows = encodeWindows(bert, words, { maxLength: 24, stride: 8 });
+    expect(windows.length).toBeGreaterThan(2);
+    expect(() => alignLabels(windows[1]?.wordIds ?? [], tags)).toThrow("alignLabels: wordIds:");
+    const seen = new Array<number>(words.length).fill(0);
+    for (const window of windows) {
+      const local = window.wordIds.map((w) => (w === null ? null : w - window.start));
+      const labels = alignLabels(local, tags.slice(window.start, window.end));
+      labels.forEach((label, i) => {
+        const w = window.wordIds[i];
+        if (label === null || w === null || w === undefined) return;
+        expect(label).toBe(tags[w]);
+        seen[w] = (seen[w] ?? 0) + 1;
+      });
+    }
+    expect(seen.every((n) => n >= 1)).toBe(true);
+  });
+
+  it("accepts only non-negative integer label ids, or exactly ignoreIndex", () => {
+    const expected = (w: number, got: string, limit = "") =>
+      `alignLabels: wordLabels[${w}]: expected a label id (an integer >= 0${limit}) or ignoreIndex (-100), got ${got}`;
+    expect(() => alignLabels([null, 0, null], [1.5])).toThrow(expected(0, "1.5"));
+    expect(() => alignLabels([null, 0, 1, null], [0, Number.NaN])).toThrow(expected(1, "NaN"));
+    expect(() => alignLabels([null, 0, null], [-1])).toThrow(expected(0, "-1"));
+    expect(() => alignLabels([0], [-1], { labelNames: ["O"] })).toThrow(expected(0, "-1", ", < 1"));
+    expect(() => alignLabels([0], [1], { ignoreIndex: 0 })).toThrow(
+      "alignLabels: options.ignoreIndex: expected a negative integer, got 0",
+    );
+    expect(() => alignLabels([0], [1], { ignoreIndex: -0.5 })).toThrow(
+      "alignLabels: options.ignoreIndex: expected a negative integer, got -0.5",
+    );
+  });
+
+  it("passes a word labelled ignoreIndex through to all its tokens", () => {
+    expect(alignLabels(WORD_IDS, [1, -100, 0])).toEqual([-100, 1, -100, -100, -100, 0, -100, -100]);
+    expect(
+      alignLabels(WORD_IDS, [1, -1, 2], { strategy: "all", labelNames: NAMES, ignoreIndex: -1 }),
+    ).toEqual([-1, 1, -1, -1, -1, 2, 2, -1]);
   });
 });
 

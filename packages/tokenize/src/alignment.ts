@@ -13,7 +13,10 @@ export interface AlignLabelsOptions {
 }
 
 export interface AlignLabelIdsOptions extends AlignLabelsOptions {
-  /** Label id of tokens that carry no label (special tokens, non-first subwords); default -100. */
+  /**
+   * Label id of tokens that carry no label (special tokens, non-first subwords); a negative integer,
+   * default -100. A word labelled exactly `ignoreIndex` gets it on all its tokens.
+   */
   ignoreIndex?: number;
   /**
    * Names of the label ids (`labelNames[id]`), needed with `strategy: "all"` to turn `B-X` into `I-X`
@@ -79,21 +82,95 @@ function wordSpans(fn: string, wordIds: readonly (number | null)[], words: numbe
   return spans;
 }
 
+/**
+ * Token positions of each word for {@link alignLabels}: every word must have at least one token, or its
+ * label would be lost (this is what happens to the words cut off by truncation).
+ */
+function coveredSpans(wordIds: readonly (number | null)[], words: number): number[][] {
+  const spans = wordSpans("alignLabels", wordIds, words);
+  const missing = spans.findIndex((span) => span.length === 0);
+  if (missing !== -1) {
+    const covered = spans.filter((span) => span.length > 0).length;
+    throw new TokenizeError(
+      "alignLabels",
+      "wordIds",
+      `a token for every word (word ${missing} has none; encode long sentences with encodeWindows)`,
+      `tokens for ${covered} of ${words} words`,
+    );
+  }
+  return spans;
+}
+
 function alignStrings(
   wordIds: readonly (number | null)[],
   wordLabels: readonly string[],
   strategy: AlignStrategy,
 ): (string | null)[] {
   const out = new Array<string | null>(wordIds.length).fill(null);
-  const spans = wordSpans("alignLabels", wordIds, wordLabels.length);
-  spans.forEach((span, w) => {
+  coveredSpans(wordIds, wordLabels.length).forEach((span, w) => {
     const label = wordLabels[w] ?? "";
-    if (span.length === 0) return;
     if (strategy === "first") out[span[0] ?? 0] = label;
     else if (strategy === "last") out[span[span.length - 1] ?? 0] = label;
     else {
       const labels = spread(label, span.length);
       for (let k = 0; k < span.length; k++) out[span[k] ?? 0] = labels[k] ?? label;
+    }
+  });
+  return out;
+}
+
+function alignIds(
+  wordIds: readonly (number | null)[],
+  wordLabels: readonly number[],
+  strategy: AlignStrategy,
+  options: AlignLabelIdsOptions,
+): number[] {
+  const ignore = options.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignore) || ignore >= 0) {
+    throw new TokenizeError("alignLabels", "options.ignoreIndex", "a negative integer", show(ignore));
+  }
+  const names = options.labelNames;
+  if (strategy === "all" && names === undefined) {
+    throw new TokenizeError(
+      "alignLabels",
+      "options.labelNames",
+      'label names with strategy "all" and label ids',
+      "undefined",
+    );
+  }
+  wordLabels.forEach((id, w) => {
+    if (id === ignore) return;
+    const limit = names === undefined ? "" : `, < ${names.length}`;
+    if (!Number.isInteger(id) || id < 0 || (names !== undefined && id >= names.length)) {
+      throw new TokenizeError(
+        "alignLabels",
+        `wordLabels[${w}]`,
+        `a label id (an integer >= 0${limit}) or ignoreIndex (${ignore})`,
+        show(id),
+      );
+    }
+  });
+  const byName = new Map((names ?? []).map((name, id) => [name, id]));
+  const out = new Array<number>(wordIds.length).fill(ignore);
+  coveredSpans(wordIds, wordLabels.length).forEach((span, w) => {
+    const id = wordLabels[w] ?? ignore;
+    if (id === ignore) return;
+    if (strategy === "first") out[span[0] ?? 0] = id;
+    else if (strategy === "last") out[span[span.length - 1] ?? 0] = id;
+    else {
+      const name = names?.[id] ?? "";
+      spread(name, span.length).forEach((piece, k) => {
+        const pieceId = byName.get(piece);
+        if (pieceId === undefined) {
+          throw new TokenizeError(
+            "alignLabels",
+            "options.labelNames",
+            `a label named ${show(piece)}`,
+            "none",
+          );
+        }
+        out[span[k] ?? 0] = pieceId;
+      });
     }
   });
   return out;
@@ -108,6 +185,14 @@ function checkStrategy(fn: string, strategy: unknown): AlignStrategy {
  * Spreads word labels over subword tokens. `wordIds` is {@link WordEncoding.wordIds}. String labels
  * give `null` where a token carries no label; label ids give `ignoreIndex` (default -100, the
  * cross-entropy ignore index).
+ *
+ * Every word `0 … wordLabels.length - 1` needs at least one token in `wordIds`; a word without one
+ * (e.g. cut off by truncation) is an error, never a silently lost label. Encode sentences longer than
+ * the model with {@link encodeWindows} and align each window's words
+ * (`wordLabels.slice(window.start, window.end)`, word ids minus `window.start`).
+ *
+ * Label ids must be integers >= 0 (below `labelNames.length` when given). A word labelled exactly
+ * `ignoreIndex` passes through: all its tokens get `ignoreIndex` (a word left out of the loss).
  */
 export function alignLabels(
   wordIds: readonly (number | null)[],
@@ -135,37 +220,7 @@ export function alignLabels(
   if (strings.length > 0) {
     throw new TokenizeError("alignLabels", "wordLabels", "all strings or all label ids", "a mix");
   }
-  const ignore = options.ignoreIndex ?? -100;
-  const names = options.labelNames;
-  if (strategy === "all" && names === undefined) {
-    throw new TokenizeError(
-      "alignLabels",
-      "options.labelNames",
-      'label names with strategy "all" and label ids',
-      "undefined",
-    );
-  }
-  const byName = new Map((names ?? []).map((name, id) => [name, id]));
-  const named = ids.map((id, w) => {
-    const name = names === undefined ? String(id) : names[id];
-    if (name === undefined) {
-      throw new TokenizeError(
-        "alignLabels",
-        `wordLabels[${w}]`,
-        `a label id in [0, ${names?.length})`,
-        show(id),
-      );
-    }
-    return name;
-  });
-  return alignStrings(wordIds, named, strategy).map((name) => {
-    if (name === null) return ignore;
-    const id = names === undefined ? Number(name) : byName.get(name);
-    if (id === undefined) {
-      throw new TokenizeError("alignLabels", "options.labelNames", `a label named ${show(name)}`, "none");
-    }
-    return id;
-  });
+  return alignIds(wordIds, ids, strategy, options);
 }
 
 /**
