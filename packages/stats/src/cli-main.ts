@@ -2,9 +2,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
 import { ADJUST_METHODS } from "./adjust.js";
-import { COMPARISON_TESTS, compareConditions } from "./compare.js";
+import { COMPARISON_TESTS, type CompareOptions, type ComparisonTable, compareConditions } from "./compare.js";
 import { StatsError } from "./errors.js";
-import { parseCsv, parseJsonl } from "./runs.js";
+import { readCsv, readJsonl } from "./runs.js";
 import { toLatex, toMarkdown } from "./table.js";
 import { checkChoice } from "./validate.js";
 
@@ -40,6 +40,15 @@ function number(name: string, value: string | undefined): number | undefined {
   if (!Number.isFinite(parsed))
     throw new StatsError("xlt-stats", `--${name}`, "a number", JSON.stringify(value));
   return parsed;
+}
+
+/** Adds the file line to a `compareConditions` error about `runs[i]`, so the message points into the file. */
+function withFileLine(error: unknown, path: string, lines: readonly number[]): unknown {
+  if (!(error instanceof StatsError)) return error;
+  const match = /^runs\[(\d+)\]/.exec(error.argument);
+  const line = match === null ? undefined : lines[Number(match[1])];
+  if (line === undefined) return error;
+  return new StatsError(error.fn, `${error.argument} (${path} line ${line})`, error.expected, error.got);
 }
 
 /** Runs the `xlt-stats` command line with `argv` (without node and script); returns the exit code. */
@@ -84,10 +93,10 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       throw new StatsError("xlt-stats", "RUNS", "a .csv or .jsonl file", JSON.stringify(path));
     }
     const text = readFileSync(path, "utf8");
-    const runs = extension === ".csv" ? parseCsv(text, path) : parseJsonl(text, path);
+    const { runs, lines } = extension === ".csv" ? readCsv(text, path) : readJsonl(text, path);
     const format = checkChoice("xlt-stats", "--format", values.format, ["md", "tex"], "md");
     const test = checkChoice("xlt-stats", "--test", values.test, COMPARISON_TESTS, "aso");
-    const table = compareConditions(runs, {
+    const options: CompareOptions = {
       ...(values.metric === undefined ? {} : { metric: values.metric }),
       test,
       ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
@@ -111,7 +120,13 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       ...(values["language-column"] === undefined ? {} : { languageColumn: values["language-column"] }),
       ...(values["seed-column"] === undefined ? {} : { seedColumn: values["seed-column"] }),
       ...(values.seed === undefined ? {} : { seed: number("seed", values.seed) }),
-    });
+    };
+    let table: ComparisonTable;
+    try {
+      table = compareConditions(runs, options);
+    } catch (error) {
+      throw withFileLine(error, path, lines);
+    }
     const tableOptions = {
       ...(values.digits === undefined ? {} : { digits: number("digits", values.digits) }),
       ...(values.scale === undefined ? {} : { scale: number("scale", values.scale) }),

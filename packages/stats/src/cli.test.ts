@@ -60,6 +60,24 @@ describe("xlt-stats", () => {
     expect(result.stdout).toContain("| all | 0.550 ± 0.071 |");
   });
 
+  it("points a bad score at its line in the file", () => {
+    const csv = join(directory, "blank.csv");
+    writeFileSync(csv, "condition,seed,score\n\na,1,0.5\na,2,0.6\n\nb,1,\nb,2,0.8\n");
+    expect(run([csv, "--test", "welch"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `xlt-stats: compareConditions: runs[2].score (${csv} line 6): expected a finite number or a decimal number string, got ""\n`,
+    });
+    const jsonlWithBlank = join(directory, "blank.jsonl");
+    writeFileSync(
+      jsonlWithBlank,
+      `${lines.slice(0, 3).join("\n")}\n\n${lines[3]!.replace(/"f1":[^}]*/, '"f1":true')}\n`,
+    );
+    expect(run([jsonlWithBlank, "--metric", "f1"]).stderr).toBe(
+      `xlt-stats: compareConditions: runs[3].f1 (${jsonlWithBlank} line 5): expected a finite number or a decimal number string, got true\n`,
+    );
+  });
+
   it("explains usage errors and bad files with exit code 1", () => {
     expect(run(["--help"])).toEqual({ code: 0, stdout: USAGE, stderr: "" });
     expect(run([])).toEqual({
@@ -71,7 +89,7 @@ describe("xlt-stats", () => {
       'xlt-stats: xlt-stats: RUNS: expected a .csv or .jsonl file, got "runs.txt"\n',
     );
     expect(run([jsonl]).stderr).toBe(
-      'xlt-stats: compareConditions: runs[0]: expected a "score" column, got none\n',
+      `xlt-stats: compareConditions: runs[0] (${jsonl} line 1): expected a "score" column, got none\n`,
     );
     expect(run([jsonl, "--metric", "f1", "--digits", "many"]).stderr).toBe(
       'xlt-stats: xlt-stats: --digits: expected a number, got "many"\n',

@@ -93,7 +93,40 @@ describe("compareConditions", () => {
     expect(table.comparisons.map((entry) => entry.rawPValue)).toEqual([de, hu]);
   });
 
+  it("reads scores only from finite numbers and decimal number strings", () => {
+    const f1 = (value: string | number | boolean | null) =>
+      compareConditions(
+        runs.map((run, i) => (i === 0 ? { ...run, f1: value } : run)),
+        { metric: "f1", test: "welch" },
+      ).cells["de"]!["baseline"]!.mean;
+    const rest = 0.795 + 0.806 + 0.799;
+    expect(f1("0.801")).toBeCloseTo((0.801 + rest) / 4, 15);
+    expect(f1(" .5 ")).toBeCloseTo((0.5 + rest) / 4, 15);
+    expect(f1("8.01e-1")).toBeCloseTo((0.801 + rest) / 4, 15);
+    expect(f1(-1)).toBeCloseTo((-1 + rest) / 4, 15);
+    for (const [value, got] of [
+      ["", '""'],
+      [" ", '" "'],
+      [true, "true"],
+      ["0x1", '"0x1"'],
+      ["1e999", '"1e999"'],
+      ["Infinity", '"Infinity"'],
+      ["1,5", '"1,5"'],
+      [Number.NaN, "NaN"],
+    ] as const) {
+      expect(() => f1(value)).toThrow(
+        `compareConditions: runs[0].f1: expected a finite number or a decimal number string, got ${got}`,
+      );
+    }
+  });
+
   it("says what is wrong with the runs", () => {
+    expect(() =>
+      compareConditions(
+        runs.map((run, i) => (i === 0 ? { ...run, f1: null } : run)),
+        { metric: "f1" },
+      ),
+    ).toThrow('compareConditions: runs[0]: expected a "f1" column, got none');
     expect(() => compareConditions(runs)).toThrow(
       'compareConditions: runs[0]: expected a "score" column, got none',
     );
@@ -109,7 +142,7 @@ describe("compareConditions", () => {
       "compareConditions: runs[5].seed: expected one run per seed for dlr in de, got seed 1 again",
     );
     expect(() => compareConditions([{ ...runs[0]!, f1: "n/a" }, ...runs], { metric: "f1" })).toThrow(
-      'compareConditions: runs[0].f1: expected a finite number, got "n/a"',
+      'compareConditions: runs[0].f1: expected a finite number or a decimal number string, got "n/a"',
     );
     expect(() => compareConditions(runs, { metric: "f1", baseline: "bert" })).toThrow(
       'compareConditions: options.baseline: expected one of baseline, dlr, got "bert"',

@@ -80,6 +80,19 @@ function text(value: Run[string] | undefined): string | undefined {
   return value === undefined || value === null ? undefined : String(value);
 }
 
+/** A decimal number as written in a results file: `0.81`, `-3`, `.5`, `1e-3` (no hex, no blanks). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The score of a run: a finite number, or a string holding a decimal number; undefined otherwise. */
+function score(value: Run[string] | undefined): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const trimmed = value.trim();
+  if (!DECIMAL.test(trimmed)) return undefined;
+  const parsed = Number(trimmed);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
 /**
  * Compares every condition with the baseline in each language, as a study's significance script does:
  * groups runs by language and condition, summarises each group and runs the chosen test (ASO by default,
@@ -110,9 +123,14 @@ export function compareConditions(runs: readonly Run[], options: CompareOptions 
     if (language === undefined)
       throw new StatsError(fn, `runs[${index}]`, `a "${languageColumn}" column`, "none");
     const condition = text(run[conditionColumn])!;
-    const score = Number(run[metric]);
-    if (!Number.isFinite(score)) {
-      throw new StatsError(fn, `runs[${index}].${metric}`, "a finite number", JSON.stringify(run[metric]));
+    const value = score(run[metric]);
+    if (value === undefined) {
+      throw new StatsError(
+        fn,
+        `runs[${index}].${metric}`,
+        "a finite number or a decimal number string",
+        typeof run[metric] === "string" ? JSON.stringify(run[metric]) : String(run[metric]),
+      );
     }
     if (!conditions.includes(condition)) conditions.push(condition);
     let byCondition = groups.get(language);
@@ -130,7 +148,7 @@ export function compareConditions(runs: readonly Run[], options: CompareOptions 
         `seed ${runSeed} again`,
       );
     }
-    list.push({ seed: runSeed, score });
+    list.push({ seed: runSeed, score: value });
     byCondition.set(condition, list);
   });
   const baseline = options.baseline ?? conditions[0]!;
