@@ -94,6 +94,9 @@ describe("xlt-stats", () => {
     expect(run([jsonl, "--metric", "f1", "--digits", "many"]).stderr).toBe(
       'xlt-stats: xlt-stats: --digits: expected a number, got "many"\n',
     );
+    expect(run([jsonl, "--metric", "f1", "--test", "permutation", "--seed", "1.5"]).stderr).toBe(
+      "xlt-stats: compareConditions: options.seed: expected an integer in 0..4294967295, got 1.5\n",
+    );
     expect(run([jsonl, "--metric", "f1", "--test", "anova"]).code).toBe(1);
     expect(run([join(directory, "missing.csv")]).code).toBe(2);
   });

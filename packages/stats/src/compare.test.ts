@@ -120,6 +120,28 @@ describe("compareConditions", () => {
     }
   });
 
+  it("checks options.seed itself, for every test", () => {
+    expect(() => compareConditions(runs, { metric: "f1", seed: -1 })).toThrow(
+      "compareConditions: options.seed: expected an integer in 0..4294966295, got -1",
+    );
+    expect(() => compareConditions(runs, { metric: "f1", test: "welch", seed: 1.5 })).toThrow(
+      "compareConditions: options.seed: expected an integer in 0..4294967295, got 1.5",
+    );
+    expect(() => compareConditions(runs, { metric: "f1", seed: 2 ** 32 - 1000 })).toThrow(
+      "compareConditions: options.seed: expected an integer in 0..4294966295, got 4294966296",
+    );
+    expect(() => compareConditions(runs, { metric: "f1", test: "permutation", seed: 2 ** 32 })).toThrow(
+      "compareConditions: options.seed: expected an integer in 0..4294967295, got 4294967296",
+    );
+    const table = compareConditions(runs, { metric: "f1", seed: 2 ** 32 - 1001 });
+    expect(table.comparisons[0]!.value).toBe(
+      aso([0.815, 0.812, 0.818, 0.809], [0.801, 0.795, 0.806, 0.799], {
+        numComparisons: 2,
+        seed: 2 ** 32 - 1001,
+      }).epsilonMin,
+    );
+  });
+
   it("says what is wrong with the runs", () => {
     expect(() =>
       compareConditions(

@@ -94,11 +94,24 @@ function score(value: Run[string] | undefined): number | undefined {
 }
 
 /**
+ * The seed of ASO's bootstrap or the permutation test: an integer seeding MT19937 (0..2^32 − 1); ASO seeds
+ * its 1000 iterations with seed + 1 … seed + 1000, so its largest seed is 2^32 − 1001.
+ */
+function checkSeed(fn: string, value: unknown, test: ComparisonTest): number {
+  if (value === undefined) return 0;
+  const max = test === "aso" ? 0xffffffff - 1000 : 0xffffffff;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new StatsError(fn, "options.seed", `an integer in 0..${max}`, String(value));
+  }
+  return value;
+}
+
+/**
  * Compares every condition with the baseline in each language, as a study's significance script does:
  * groups runs by language and condition, summarises each group and runs the chosen test (ASO by default,
  * with deep-significance's Bonferroni over the languages; p-value tests adjusted over the languages; the
  * Wilcoxon test uses `zeroMethod: "zsplit"` so equal scores of a seed never abort the table).
- * Throws `StatsError` for a missing column, a non-numeric score, an unpaired seed or too few runs.
+ * Throws `StatsError` for a missing column, a non-numeric score, an unpaired seed, too few runs or a bad option.
  */
 export function compareConditions(runs: readonly Run[], options: CompareOptions = {}): ComparisonTable {
   const fn = "compareConditions";
@@ -109,7 +122,7 @@ export function compareConditions(runs: readonly Run[], options: CompareOptions 
   const test = checkChoice(fn, "options.test", options.test, COMPARISON_TESTS, "aso");
   const correction = checkChoice(fn, "options.correction", options.correction, ADJUST_METHODS, "bonferroni");
   const threshold = checkProbability(fn, "options.threshold", options.threshold, test === "aso" ? 0.5 : 0.05);
-  const seed = options.seed ?? 0;
+  const seed = checkSeed(fn, options.seed, test);
   if (runs.length === 0) throw new StatsError(fn, "runs", "at least one run", "none");
   for (const column of [metric, conditionColumn, ...(PAIRED.has(test) ? [seedColumn] : [])]) {
     const missing = runs.findIndex((run) => text(run[column]) === undefined);
