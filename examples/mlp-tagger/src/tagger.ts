@@ -101,7 +101,7 @@ export class WindowTagger {
 
   constructor(
     vocabulary: Vocabulary,
-    options: { wordDim?: number; suffixDim?: number; hidden?: number } = {},
+    options: { wordDim?: number; suffixDim?: number; hidden?: number; dropout?: number } = {},
   ) {
     const wordDim = options.wordDim ?? 32;
     const suffixDim = options.suffixDim ?? 16;
@@ -109,6 +109,8 @@ export class WindowTagger {
     this.suffixes = new Embedding(vocabulary.suffixes.size, suffixDim);
     this.mlp = new Mlp([WIDTH * wordDim + suffixDim, options.hidden ?? 128, vocabulary.tags.length], {
       activation: "relu",
+      dropout: options.dropout ?? 0.2,
+      seed: 1,
     });
     this.parameters = {
       words: this.words.parameters,
