@@ -5,7 +5,7 @@ import { ADJUST_METHODS } from "./adjust.js";
 import { COMPARISON_TESTS, type CompareOptions, type ComparisonTable, compareConditions } from "./compare.js";
 import { StatsError } from "./errors.js";
 import { readCsv, readJsonl } from "./runs.js";
-import { toLatex, toMarkdown } from "./table.js";
+import { checkDigits, checkScale, toLatex, toMarkdown } from "./table.js";
 import { checkChoice } from "./validate.js";
 
 export const USAGE = `Usage: xlt-stats RUNS.(csv|jsonl) [options]
@@ -96,6 +96,10 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     const { runs, lines } = extension === ".csv" ? readCsv(text, path) : readJsonl(text, path);
     const format = checkChoice("xlt-stats", "--format", values.format, ["md", "tex"], "md");
     const test = checkChoice("xlt-stats", "--test", values.test, COMPARISON_TESTS, "aso");
+    const tableOptions = {
+      digits: checkDigits("xlt-stats", "--digits", number("digits", values.digits)),
+      scale: checkScale("xlt-stats", "--scale", number("scale", values.scale)),
+    };
     const options: CompareOptions = {
       ...(values.metric === undefined ? {} : { metric: values.metric }),
       test,
@@ -127,10 +131,6 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     } catch (error) {
       throw withFileLine(error, path, lines);
     }
-    const tableOptions = {
-      ...(values.digits === undefined ? {} : { digits: number("digits", values.digits) }),
-      ...(values.scale === undefined ? {} : { scale: number("scale", values.scale) }),
-    };
     const markdown = toMarkdown(table, tableOptions);
     const latex = toLatex(table, tableOptions);
     if (values.out !== undefined) {

@@ -97,6 +97,19 @@ describe("xlt-stats", () => {
     expect(run([jsonl, "--metric", "f1", "--test", "permutation", "--seed", "1.5"]).stderr).toBe(
       "xlt-stats: compareConditions: options.seed: expected an integer in 0..4294967295, got 1.5\n",
     );
+    expect(run([jsonl, "--metric", "f1", "--digits=-1"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "xlt-stats: xlt-stats: --digits: expected an integer in 0..20, got -1\n",
+    });
+    expect(run([jsonl, "--metric", "f1", "--digits", "2.5"]).stderr).toBe(
+      "xlt-stats: xlt-stats: --digits: expected an integer in 0..20, got 2.5\n",
+    );
+    expect(run([jsonl, "--metric", "f1", "--scale", "0"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "xlt-stats: xlt-stats: --scale: expected a finite number > 0, got 0\n",
+    });
     expect(run([jsonl, "--metric", "f1", "--test", "anova"]).code).toBe(1);
     expect(run([join(directory, "missing.csv")]).code).toBe(2);
   });

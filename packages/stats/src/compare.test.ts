@@ -196,6 +196,40 @@ describe("toMarkdown / toLatex", () => {
     );
   });
 
+  it("names a bad digits or scale instead of letting toFixed throw a RangeError", () => {
+    expect(toMarkdown(table, { digits: 0, scale: 100 }).split("\n")[2]).toMatch(
+      /^\| de \| 80 ± 0 \| 81 ± 0\* /,
+    );
+    expect(toMarkdown(table, { digits: 20 })).toContain("| de | 0.80025000000000001688 ± ");
+    for (const [digits, got] of [
+      [-1, "-1"],
+      [21, "21"],
+      [101, "101"],
+      [1.5, "1.5"],
+      [Number.NaN, "NaN"],
+    ] as const) {
+      expect(() => toMarkdown(table, { digits })).toThrow(
+        `toMarkdown: options.digits: expected an integer in 0..20, got ${got}`,
+      );
+      expect(() => toLatex(table, { digits })).toThrow(
+        `toLatex: options.digits: expected an integer in 0..20, got ${got}`,
+      );
+    }
+    for (const [scale, got] of [
+      [0, "0"],
+      [-100, "-100"],
+      [Number.POSITIVE_INFINITY, "Infinity"],
+      [Number.NaN, "NaN"],
+    ] as const) {
+      expect(() => toMarkdown(table, { scale })).toThrow(
+        `toMarkdown: options.scale: expected a finite number > 0, got ${got}`,
+      );
+      expect(() => toLatex(table, { scale })).toThrow(
+        `toLatex: options.scale: expected a finite number > 0, got ${got}`,
+      );
+    }
+  });
+
   it("renders booktabs LaTeX with escaped names", () => {
     const latex = toLatex(
       compareConditions(parseCsv(CSV.replace(/dlr/g, "dlr_0.7")), { metric: "f1", test: "paired-t" }),

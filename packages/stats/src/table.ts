@@ -1,9 +1,10 @@
 import type { Cell, ComparisonTable } from "./compare.js";
+import { StatsError } from "./errors.js";
 
 export interface TableOptions {
-  /** Decimals shown; 3 by default. */
+  /** Decimals shown, an integer in 0..20; 3 by default. */
   readonly digits?: number;
-  /** Factor applied to means and standard deviations (100 to show percentages); 1 by default. */
+  /** Factor (finite, > 0) applied to means and standard deviations (100 to show percentages); 1 by default. */
   readonly scale?: number;
   /** LaTeX caption; the table's note by default. */
   readonly caption?: string;
@@ -24,9 +25,27 @@ interface Rendered {
   readonly rows: Array<{ language: string; cells: RenderedCell[] }>;
 }
 
-function render(table: ComparisonTable, options: TableOptions): Rendered {
-  const digits = options.digits ?? 3;
-  const scale = options.scale ?? 1;
+/** Checks a number of decimals: an integer in 0..20 (what every engine's `toFixed` accepts). */
+export function checkDigits(fn: string, argument: string, value: unknown): number {
+  if (value === undefined) return 3;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 20) {
+    throw new StatsError(fn, argument, "an integer in 0..20", String(value));
+  }
+  return value;
+}
+
+/** Checks a scale factor: a finite number > 0. */
+export function checkScale(fn: string, argument: string, value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new StatsError(fn, argument, "a finite number > 0", String(value));
+  }
+  return value;
+}
+
+function render(fn: string, table: ComparisonTable, options: TableOptions): Rendered {
+  const digits = checkDigits(fn, "options.digits", options.digits);
+  const scale = checkScale(fn, "options.scale", options.scale);
   const format = (cell: Cell | undefined) =>
     cell === undefined
       ? { mean: "–", std: "" }
@@ -59,7 +78,7 @@ function escapeMarkdown(text: string): string {
  * correction) under the table.
  */
 export function toMarkdown(table: ComparisonTable, options: TableOptions = {}): string {
-  const { header, rows } = render(table, options);
+  const { header, rows } = render("toMarkdown", table, options);
   const symbol = table.test === "aso" ? "ε" : "p";
   const lines = [
     `| ${header.map(escapeMarkdown).join(" | ")} |`,
@@ -108,7 +127,7 @@ function latexNote(note: string): string {
  * `\usepackage{booktabs}`), values in math mode, significance as a superscript `*`, and the note as caption.
  */
 export function toLatex(table: ComparisonTable, options: TableOptions = {}): string {
-  const { header, rows } = render(table, options);
+  const { header, rows } = render("toLatex", table, options);
   const symbol = table.test === "aso" ? "\\varepsilon" : "p";
   const lines = [
     "\\begin{table}[t]",
