@@ -44,6 +44,42 @@ describe("mannWhitneyU", () => {
     );
   });
 
+  it("handles samples whose values are all equal as scipy 1.10 does, throwing where scipy gives NaN", () => {
+    // scipy.stats.mannwhitneyu([1, 1, 1], [1, 1], ...): statistic 3.0 throughout; p 1.0 (asymptotic with
+    // continuity, exact two-sided), 0.6 (exact one-sided), nan (asymptotic without continuity).
+    expect(mannWhitneyU([1, 1, 1], [1, 1])).toEqual({ statistic: 3, pValue: 1, method: "asymptotic" });
+    expect(mannWhitneyU([1, 1, 1], [1, 1], { alternative: "less" }).pValue).toBe(1);
+    expect(mannWhitneyU([1, 1, 1], [1, 1], { useContinuity: false, method: "exact" })).toEqual({
+      statistic: 3,
+      pValue: 1,
+      method: "exact",
+    });
+    expect(
+      mannWhitneyU([1, 1, 1], [1, 1], { useContinuity: false, method: "exact", alternative: "greater" })
+        .pValue,
+    ).toBeCloseTo(0.6, 14);
+    for (const alternative of ["two-sided", "less", "greater"] as const) {
+      expect(() => mannWhitneyU([1, 1, 1], [1, 1], { useContinuity: false, alternative })).toThrow(
+        "mannWhitneyU: b: expected some value that differs from the rest (the asymptotic test without continuity correction), got every value of a and b equal to 1",
+      );
+    }
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 30 }),
+        (value, m, n) => {
+          const a = Array.from({ length: m }, () => value);
+          const b = Array.from({ length: n }, () => value);
+          const result = mannWhitneyU(a, b, { method: "asymptotic" });
+          expect(result.statistic).toBe((m * n) / 2);
+          expect(result.pValue).toBe(1);
+          expect(() => mannWhitneyU(a, b, { useContinuity: false })).toThrow("mannWhitneyU: b: expected");
+        },
+      ),
+    );
+  });
+
   it("names a bad method and refuses an exact distribution it cannot build", () => {
     const big = Array.from({ length: 1000 }, (_, i) => i);
     expect(() => mannWhitneyU(big, big, { method: "exact" })).toThrow(

@@ -55,6 +55,10 @@ function uPmf(m: number, n: number): Float64Array {
  * Mann–Whitney U test of two independent samples, as scipy.stats `mannwhitneyu` 1.10: U of the first
  * sample, exact distribution (no tie correction, as scipy) or normal approximation with tie and continuity
  * corrections. Samples may differ in length; the order of values inside a sample does not matter.
+ *
+ * When every value of both samples is the same, U is mn/2 as in scipy; the asymptotic p-value is 1 with the
+ * continuity correction (as scipy) and, without it, 0/0: scipy returns NaN there, this function throws
+ * `StatsError` (the exact method still gives scipy's p-values).
  */
 export function mannWhitneyU(
   a: ArrayLike<number>,
@@ -105,6 +109,14 @@ export function mannWhitneyU(
     let tieTerm = 0;
     for (const size of ties) tieTerm += size ** 3 - size;
     const s = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
+    if (s === 0 && !useContinuity) {
+      throw new StatsError(
+        fn,
+        "b",
+        "some value that differs from the rest (the asymptotic test without continuity correction)",
+        `every value of a and b equal to ${x[0]}`,
+      );
+    }
     const numerator = u - (n1 * n2) / 2 - (useContinuity ? 0.5 : 0);
     p = normalSf(numerator / s);
   }
