@@ -27,6 +27,28 @@ describe("perplexity", () => {
     expect(maskedPerplexity(nll, [true, true, true, false, false])).toBeCloseTo(Math.exp(2), 12);
   });
 
+  it("equals perplexity of the summed real-token NLLs, padding never read", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.double({ min: 0, max: 20, noNaN: true }), fc.boolean()), { minLength: 1 }),
+        (entries) => {
+          fc.pre(entries.some(([, keep]) => keep));
+          const nll = entries.map(([value, keep]) => (keep ? value : Number.NaN));
+          const mask = entries.map(([, keep]) => keep);
+          let total = 0;
+          let count = 0;
+          for (const [value, keep] of entries) {
+            if (!keep) continue;
+            total += value;
+            count++;
+          }
+          expect(maskedPerplexity(nll, mask)).toBe(perplexity(total, count));
+          expect(maskedPerplexity(nll, mask)).toBeGreaterThanOrEqual(1);
+        },
+      ),
+    );
+  });
+
   it("rejects impossible inputs", () => {
     expect(() => perplexity(-1, 3)).toThrow("perplexity: totalNll: expected a finite number >= 0, got -1");
     expect(() => perplexity(1, 0)).toThrow("perplexity: tokenCount: expected an integer >= 1, got 0");
@@ -37,8 +59,27 @@ describe("perplexity", () => {
       "maskedPerplexity: mask[0]: expected 0, 1, true or false, got 2",
     );
     expect(() => maskedPerplexity([Number.NaN], [1])).toThrow(
-      "maskedPerplexity: tokenNll[0]: expected a finite number, got NaN",
+      "maskedPerplexity: tokenNll[0]: expected a finite number >= 0, got NaN",
     );
+    expect(() => maskedPerplexity([0.5, -0.1, 2], [1, 1, 1])).toThrow(
+      "maskedPerplexity: tokenNll[1]: expected a finite number >= 0, got -0.1",
+    );
+    expect(() => maskedPerplexity([1, -3], [1, 1])).toThrow(
+      "maskedPerplexity: tokenNll[1]: expected a finite number >= 0, got -3",
+    );
+    expect(() => maskedPerplexity([1, Number.POSITIVE_INFINITY], [1, true])).toThrow(
+      "maskedPerplexity: tokenNll[1]: expected a finite number >= 0, got Infinity",
+    );
+    expect(() => perplexity(Number.NaN, 3)).toThrow(
+      "perplexity: totalNll: expected a finite number >= 0, got NaN",
+    );
+    expect(() => perplexity(Number.POSITIVE_INFINITY, 3)).toThrow(
+      "perplexity: totalNll: expected a finite number >= 0, got Infinity",
+    );
+    expect(() => perplexity(JSON.parse('"1"'), 3)).toThrow(
+      "perplexity: totalNll: expected a finite number >= 0, got 1",
+    );
+    expect(() => perplexity(1, 2.5)).toThrow("perplexity: tokenCount: expected an integer >= 1, got 2.5");
     expect(() => maskedPerplexity([1], [0])).toThrow(
       "maskedPerplexity: mask: expected at least one real token, got 0",
     );

@@ -7,7 +7,7 @@ import { MetricsError } from "./errors.js";
  */
 export function perplexity(totalNll: number, tokenCount: number): number {
   const fn = "perplexity";
-  if (!Number.isFinite(totalNll) || totalNll < 0) {
+  if (typeof totalNll !== "number" || !Number.isFinite(totalNll) || totalNll < 0) {
     throw new MetricsError(fn, "totalNll", "a finite number >= 0", String(totalNll));
   }
   if (!Number.isInteger(tokenCount) || tokenCount < 1) {
@@ -18,7 +18,9 @@ export function perplexity(totalNll: number, tokenCount: number): number {
 
 /**
  * Perplexity from per-token NLLs and a mask (`1`/`true` for real tokens, `0`/`false` for padding), both
- * flattened the same way: sums the masked NLLs, counts the masked tokens and calls `perplexity`.
+ * flattened the same way: sums the masked NLLs, counts the masked tokens and calls `perplexity`. Every
+ * real token's NLL must be finite and >= 0 (a negative NLL means the input is not a log-likelihood);
+ * padding positions are not read.
  */
 export function maskedPerplexity(tokenNll: ArrayLike<number>, mask: ArrayLike<number | boolean>): number {
   const fn = "maskedPerplexity";
@@ -33,12 +35,13 @@ export function maskedPerplexity(tokenNll: ArrayLike<number>, mask: ArrayLike<nu
       throw new MetricsError(fn, `mask[${i}]`, "0, 1, true or false", String(keep));
     }
     if (keep === 0 || keep === false) continue;
-    const value = tokenNll[i]!;
-    if (!Number.isFinite(value))
-      throw new MetricsError(fn, `tokenNll[${i}]`, "a finite number", String(value));
+    const value = tokenNll[i];
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new MetricsError(fn, `tokenNll[${i}]`, "a finite number >= 0", String(value));
+    }
     total += value;
     count++;
   }
   if (count === 0) throw new MetricsError(fn, "mask", "at least one real token", "0");
-  return perplexity(Math.max(total, 0), count);
+  return perplexity(total, count);
 }
