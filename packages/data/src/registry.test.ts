@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   corpusFile,
@@ -51,10 +51,40 @@ describe("the corpus registry", () => {
         expect(readFileSync(`${info.directory}/LICENSE.txt`, "utf8")).toMatch(/ShareAlike/);
         expect(existsSync(`${info.directory}/UNER_README.md`)).toBe(true);
       } else {
+        const license = readFileSync(`${dataset}/LICENSE.txt`, "utf8");
+        expect(license).toMatch(/Creative Commons Attribution 2\.0 France \(CC BY 2\.0 FR\)/);
+        expect(license).toContain("https://creativecommons.org/licenses/by/2.0/fr/");
+        expect(license).toContain("Tatoeba (https://tatoeba.org) and its contributors");
         expect(readFileSync(`${dataset}/SOURCE.md`, "utf8")).toMatch(/CC BY 2\.0 FR/);
       }
     }
   });
+
+  it.each(["ud", "uner", "tatoeba"] as const)(
+    "%s/SOURCE.md describes exactly the bundled folders and their splits",
+    (dataset) => {
+      const root = `${corpusInfo(`${dataset}/${dataset === "tatoeba" ? "hsb" : "da_ddt"}`).directory}/..`;
+      const source = readFileSync(`${root}/SOURCE.md`, "utf8");
+      const rows = new Map(
+        [...source.matchAll(/^\| `([a-z_]+)` \|(.*)$/gm)].map((match) => [match[1] ?? "", match[2] ?? ""]),
+      );
+      const onDisk = readdirSync(root, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name);
+      const registered = listCorpora({ dataset }).map((info) => info.name.slice(dataset.length + 1));
+      expect([...rows.keys()].sort()).toEqual([...onDisk].sort());
+      expect([...registered].sort()).toEqual([...onDisk].sort());
+      for (const info of listCorpora({ dataset })) {
+        const row = rows.get(info.name.slice(dataset.length + 1)) ?? "";
+        for (const [split, size] of Object.entries(info.splits)) {
+          if (dataset === "tatoeba") expect(row).toContain(`| ${size.sentences} | ${size.tokens} |`);
+          else expect(row).toContain(`${split} ${size.sentences} / ${size.tokens}`);
+        }
+      }
+      // every section that gives a folder's provenance is about a bundled folder
+      for (const match of source.matchAll(/^### `([a-z_]+)`/gm)) expect(onDisk).toContain(match[1]);
+    },
+  );
 
   it("describes a corpus with its language", () => {
     const info = corpusInfo("ud/hsb_ufal");

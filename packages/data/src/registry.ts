@@ -65,7 +65,7 @@ const UD_ATTRIBUTION =
 const UNER_ATTRIBUTION =
   "Universal NER v1 (Mayhew et al., NAACL 2024) on the UD treebank of the same name; see UNER_README.md and ../SOURCE.md";
 const TATOEBA_ATTRIBUTION =
-  "Tatoeba (https://tatoeba.org) and its contributors, via the LASER Tatoeba test set (Artetxe & Schwenk, TACL 2019); see ../SOURCE.md";
+  "Tatoeba (https://tatoeba.org) and its contributors, via the LASER Tatoeba test set (Artetxe & Schwenk, TACL 2019); see ../LICENSE.txt and ../SOURCE.md";
 
 interface Entry {
   name: string;
