@@ -1,0 +1,89 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { crossEntropy } from "@xlt/graph";
+import { Linear, writeSafetensors } from "@xlt/nn";
+import { describe, expect, it } from "vitest";
+import { loadCheckpoint } from "./checkpoint.js";
+import { compile } from "./compile.js";
+import { RuntimeError } from "./errors.js";
+import type { OptimizerOptions } from "./optimizers.js";
+
+describe("RuntimeError", () => {
+  it("names the function and argument and says expected vs got", () => {
+    const error = new RuntimeError("compile", "clipNorm", "a number > 0", "0");
+    expect(error.message).toBe("compile: clipNorm: expected a number > 0, got 0");
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe("RuntimeError");
+  });
+
+  it("compile, restore and loadCheckpoint messages", async () => {
+    const model = new Linear(2, 2);
+    const loss = (
+      params: Parameters<typeof model.forward>[0],
+      inputs: { x: Parameters<typeof model.forward>[1]; y: Parameters<typeof model.forward>[1] },
+    ) => ({
+      loss: crossEntropy(model.forward(params, inputs.x), inputs.y),
+    });
+    const base = {
+      inputs: {
+        x: { dtype: "float32" as const, shape: ["batch", 2] },
+        y: { dtype: "int64" as const, shape: ["batch"] },
+      },
+      optimizer: { kind: "adamw" } as OptimizerOptions,
+      groups: [{ name: "all", match: /./, lr: 0.1 }],
+    };
+    const clash = { ...base, inputs: { ...base.inputs, weight: { dtype: "float32" as const, shape: [1] } } };
+    await expect(compile(model, loss, clash)).rejects.toThrow(
+      "compile: inputs.weight: expected a name that is not a parameter path, got weight",
+    );
+    await expect(
+      compile(model, loss, { ...base, values: new Map([["weight", new Float32Array(3)]]) }),
+    ).rejects.toThrow("compile: values.weight: expected 4 values, got 3");
+    const unknown = JSON.parse('{"kind":"lion"}');
+    await expect(compile(model, loss, { ...base, optimizer: unknown })).rejects.toThrow(
+      'compile: optimizer.kind: expected "sgd", "adam" or "adamw", got {"kind":"lion"}',
+    );
+    await expect(compile(model, loss, { ...base, optimizer: { kind: "adam", epsilon: 0 } })).rejects.toThrow(
+      "compile: optimizer.epsilon: expected a number > 0, got 0",
+    );
+    await expect(
+      compile(model, loss, { ...base, optimizer: { kind: "sgd", momentum: -0.5 } }),
+    ).rejects.toThrow("compile: optimizer.momentum: expected a number in [0, 1), got -0.5");
+    const session = await compile(model, loss, base);
+    const { tensors } = session.snapshot();
+    expect(() => session.restore(tensors, -1)).toThrow(
+      "restore: step: expected a non-negative integer, got -1",
+    );
+    const short = new Map(tensors);
+    short.set("weight", new Float32Array(1));
+    expect(() => session.restore(short, 0)).toThrow(
+      "restore: weight: expected 4 Float32Array values, got 1 Float32Array",
+    );
+    await session.release();
+  });
+
+  it("loadCheckpoint refuses bad pointers and non-float tensors", () => {
+    const directory = mkdtempSync(join(tmpdir(), "xlt-errors-"));
+    try {
+      writeFileSync(join(directory, "latest.json"), JSON.stringify({ name: "../escape" }));
+      expect(() => loadCheckpoint(directory)).toThrow(
+        'loadCheckpoint: latest.json: expected a checkpoint name, got "../escape"',
+      );
+      writeFileSync(join(directory, "latest.json"), JSON.stringify({ name: "step-1" }));
+      rmSync(join(directory, "step-1"), { recursive: true, force: true });
+      const bytes = writeSafetensors(
+        new Map([["ids", { dtype: "I64" as const, shape: [1], data: BigInt64Array.of(1n) }]]),
+      );
+      const target = join(directory, "step-1");
+      mkdirSync(target);
+      writeFileSync(join(target, "model.safetensors"), bytes);
+      writeFileSync(join(target, "trainer.json"), "{}");
+      expect(() => loadCheckpoint(directory)).toThrow(
+        "loadCheckpoint: ids: expected an F32 or F64 tensor, got I64",
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
