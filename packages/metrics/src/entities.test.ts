@@ -54,6 +54,15 @@ describe("getEntities (strict)", () => {
       'getEntities: tags: expected a tag whose prefix is one of I, O, B, E, S, U, L, got "X-PER"',
     );
   });
+
+  it("names getEntities and tags when it cannot detect the scheme", () => {
+    expect(() => getEntities(["I-PER", "O"], { mode: "strict" })).toThrow(
+      "getEntities: tags: expected tag prefixes of IOB2, IOE2, IOBES or BILOU (pass `scheme` for IOB1/IOE1), got prefixes {I, O}",
+    );
+    expect(() => getEntities(["X-PER"], { mode: "strict" })).toThrow(
+      'getEntities: tags: expected a tag whose prefix is one of I, O, B, E, S, U, L, got "X-PER"',
+    );
+  });
 });
 
 describe("getEntities validation", () => {

@@ -1,5 +1,5 @@
 import { MetricsError } from "./errors.js";
-import { autoDetectScheme, type Scheme, strictChunks } from "./schemes.js";
+import { detectScheme, type Scheme, strictChunks } from "./schemes.js";
 
 /** `"default"`: conlleval/seqeval lenient chunking; `"strict"`: the scheme's rules (seqeval `mode="strict"`). */
 export type Mode = "default" | "strict";
@@ -133,7 +133,7 @@ export function corpusEntities(
   const suffix = options.suffix ?? false;
   const entities: CorpusEntity[] = [];
   if ((options.mode ?? "default") === "strict") {
-    const resolved = scheme ?? autoDetectScheme(sentences, { suffix });
+    const resolved = scheme ?? detectScheme(fn, argument, sentences, suffix);
     for (let s = 0; s < sentences.length; s++) {
       for (const [type, start, end] of strictChunks(fn, argument, sentences[s]!, resolved, suffix)) {
         entities.push({ type, start, end, sentence: s });

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getEntities } from "./entities.js";
 import { classificationReport, entityCounts, f1Score, precisionScore, recallScore } from "./report.js";
+import { sentenceStatistics } from "./sentence-statistics.js";
 
 const TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "O", "O"];
 const corpus = fc.array(fc.array(fc.constantFrom(...TAGS), { minLength: 1, maxLength: 12 }), {
@@ -138,5 +139,25 @@ describe("report validation", () => {
     expect(() => classificationReport([["O"]], [["O"]], { average: ["none"] })).toThrow(
       'classificationReport: options.average[0]: expected "micro", "macro" or "weighted", got "none"',
     );
+  });
+
+  it("names the public function and yTrue when strict mode cannot detect the scheme", () => {
+    const iob1 = [["I-PER", "O"]];
+    const detection =
+      "yTrue: expected tag prefixes of IOB2, IOE2, IOBES or BILOU (pass `scheme` for IOB1/IOE1), got prefixes {I, O}";
+    expect(() => f1Score(iob1, iob1, { mode: "strict" })).toThrow(`f1Score: ${detection}`);
+    expect(() => precisionScore(iob1, iob1, { mode: "strict" })).toThrow(`precisionScore: ${detection}`);
+    expect(() => recallScore(iob1, iob1, { mode: "strict" })).toThrow(`recallScore: ${detection}`);
+    expect(() => classificationReport(iob1, iob1, { mode: "strict" })).toThrow(
+      `classificationReport: ${detection}`,
+    );
+    expect(() => entityCounts(iob1, iob1, { mode: "strict" })).toThrow(`entityCounts: ${detection}`);
+    expect(() => sentenceStatistics(iob1, iob1, { mode: "strict" })).toThrow(
+      `sentenceStatistics: ${detection}`,
+    );
+    expect(() => f1Score([["X-PER"]], [["O"]], { mode: "strict" })).toThrow(
+      'f1Score: yTrue: expected a tag whose prefix is one of I, O, B, E, S, U, L, got "X-PER"',
+    );
+    expect(f1Score(iob1, iob1, { mode: "strict", scheme: "IOB1" })).toBe(1);
   });
 });

@@ -7,8 +7,7 @@ import {
   type EntityOptions,
 } from "./entities.js";
 import { MetricsError } from "./errors.js";
-import type { Scheme } from "./schemes.js";
-import { autoDetectScheme } from "./schemes.js";
+import { detectScheme, type Scheme } from "./schemes.js";
 
 /** Precision, recall, F1 and support (number of gold entities) of one row of a report. */
 export interface Scores {
@@ -62,9 +61,13 @@ function entityKey(entity: CorpusEntity): string {
 }
 
 /** Resolves the scheme once for a pair of corpora (strict mode detects it from `yTrue`, as seqeval does). */
-function resolveScheme(yTrue: readonly (readonly string[])[], options: EntityOptions): Scheme | undefined {
+function resolveScheme(
+  fn: string,
+  yTrue: readonly (readonly string[])[],
+  options: EntityOptions,
+): Scheme | undefined {
   if ((options.mode ?? "default") !== "strict" || options.scheme !== undefined) return options.scheme;
-  return autoDetectScheme(yTrue, { suffix: options.suffix ?? false });
+  return detectScheme(fn, "yTrue", yTrue, options.suffix ?? false);
 }
 
 /** Validates both corpora and options and returns the entities of each. */
@@ -78,7 +81,7 @@ export function extractPair(
   checkSentences(fn, "yPred", yPred);
   checkSameShape(fn, yTrue, yPred);
   checkEntityOptions(fn, options);
-  const scheme = resolveScheme(yTrue, options);
+  const scheme = resolveScheme(fn, yTrue, options);
   return {
     gold: corpusEntities(fn, "yTrue", yTrue, options, scheme),
     predicted: corpusEntities(fn, "yPred", yPred, options, scheme),

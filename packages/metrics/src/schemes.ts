@@ -227,19 +227,16 @@ const DETECTION: ReadonlyArray<readonly [Scheme, readonly string[]]> = [
   ["BILOU", ["IOBLU", "IBLU", "IOBL", "OBLU", "IBL", "BLU", "OBL", "BL", "U"]],
 ];
 
-/**
- * Detects the scheme from the set of prefixes used in `sentences`, as seqeval's `auto_detect` does: only
- * IOB2, IOE2, IOBES and BILOU can be detected; anything else is an error.
- */
-export function autoDetectScheme(
+/** `autoDetectScheme` on behalf of the public function `fn`, whose tags are in `argument`. */
+export function detectScheme(
+  fn: string,
+  argument: string,
   sentences: readonly (readonly string[])[],
-  options: { readonly suffix?: boolean } = {},
+  suffix: boolean,
 ): Scheme {
-  const fn = "autoDetectScheme";
   const seen = new Set<string>();
   for (const sentence of sentences) {
-    for (const tag of sentence)
-      seen.add(parseStrictTag(fn, "sentences", tag, options.suffix ?? false).prefix);
+    for (const tag of sentence) seen.add(parseStrictTag(fn, argument, tag, suffix).prefix);
   }
   for (const [scheme, allowed] of DETECTION) {
     for (const set of allowed) {
@@ -248,8 +245,19 @@ export function autoDetectScheme(
   }
   throw new MetricsError(
     fn,
-    "sentences",
+    argument,
     "tag prefixes of IOB2, IOE2, IOBES or BILOU (pass `scheme` for IOB1/IOE1)",
     `prefixes {${[...seen].sort().join(", ")}}`,
   );
+}
+
+/**
+ * Detects the scheme from the set of prefixes used in `sentences`, as seqeval's `auto_detect` does: only
+ * IOB2, IOE2, IOBES and BILOU can be detected; anything else is an error.
+ */
+export function autoDetectScheme(
+  sentences: readonly (readonly string[])[],
+  options: { readonly suffix?: boolean } = {},
+): Scheme {
+  return detectScheme("autoDetectScheme", "sentences", sentences, options.suffix ?? false);
 }
