@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import rust from "tokenizers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { rustOracle } from "./test-utils/rust-oracle.js";
@@ -151,5 +152,44 @@ describe("encodeWords", () => {
     expect(() => new WordTokenizer({ model: { type: "WordLevel", vocab: {} } })).toThrow(
       'WordTokenizer: tokenizer.model: expected a WordPiece, BPE or Unigram model, got "WordLevel"',
     );
+  });
+});
+
+describe("bundled tokenizer files and test fixtures", () => {
+  const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
+  const list = (path: string): string[] => readdirSync(new URL(`../${path}`, import.meta.url)).sort();
+
+  it("carry their license text beside them, and SOURCE files name exactly the files bundled", () => {
+    const licenses = {
+      "bert-base-multilingual-cased": "Apache License",
+      gpt2: "Modified MIT License",
+      "t5-small": "Apache License",
+    };
+    expect(list("tokenizers")).toEqual(["SOURCE-README.md", ...TOKENIZERS].sort());
+    const overview = read("tokenizers/SOURCE-README.md");
+    for (const name of TOKENIZERS) {
+      expect(read(`tokenizers/${name}/LICENSE.txt`)).toContain(licenses[name]);
+      const data = list(`tokenizers/${name}`).filter((f) => f !== "SOURCE.md" && f !== "LICENSE.txt");
+      const source = read(`tokenizers/${name}/SOURCE.md`);
+      const tableFiles = [...source.matchAll(/^\| `([^`]+)` +\|/gm)].map((m) => m[1]).sort();
+      expect(tableFiles).toEqual(data);
+      const row = overview.split("\n").find((line) => line.startsWith(`| \`${name}/\``)) ?? "";
+      const files = row.split("|")[3] ?? "";
+      expect([...files.matchAll(/`([^`]+)`/g)].map((m) => m[1]).sort()).toEqual(data);
+    }
+    expect(list("fixtures/ud")).toEqual([
+      "SOURCE.md",
+      "bho_bhtb-LICENSE.txt",
+      "bho_bhtb-test-first150.conllu",
+      "ru_gsd-LICENSE.txt",
+      "ru_gsd-dev-first150.conllu",
+    ]);
+    const fixtures = read("fixtures/ud/SOURCE.md");
+    for (const treebank of ["bho_bhtb", "ru_gsd"]) {
+      expect(read(`fixtures/ud/${treebank}-LICENSE.txt`)).toContain("Attribution-ShareAlike 4.0");
+      expect(fixtures).toContain(`copied as \`${treebank}-LICENSE.txt\``);
+    }
+    expect(fixtures).toContain("- Files: `bho_bhtb-test-first150.conllu` <-");
+    expect(fixtures).toContain("- Files: `ru_gsd-dev-first150.conllu` <-");
   });
 });
