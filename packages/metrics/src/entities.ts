@@ -19,7 +19,11 @@ export interface CorpusEntity extends Entity {
 export interface EntityOptions {
   /** `"default"` (lenient, the seqeval default) or `"strict"`. */
   readonly mode?: Mode;
-  /** The tagging scheme for strict mode; detected from the tags when left out (IOB2, IOE2, IOBES, BILOU). */
+  /**
+   * The tagging scheme for strict mode; detected from the tags (gold tags `yTrue` for the scores) when left
+   * out (IOB2, IOE2, IOBES, BILOU). seqeval 1.2.2's `f1_score`, `precision_score` and `recall_score` instead
+   * fall back to lenient scoring when `mode="strict"` comes without a scheme; see the README.
+   */
   readonly scheme?: Scheme;
   /** Tags carry their position letter at the end (`PER-B`) instead of the start. */
   readonly suffix?: boolean;
@@ -184,7 +188,9 @@ export function checkEntityOptions(fn: string, options: EntityOptions): void {
  * The entity spans of one sentence.
  *
  * Default mode follows conlleval/seqeval's lenient chunking (an `I-` after `O` starts an entity); strict
- * mode follows the scheme's rules exactly (seqeval `mode="strict"`), detecting the scheme when none is given.
+ * mode follows the scheme's rules exactly (seqeval `mode="strict"`), detecting the scheme from `tags` when
+ * none is given. That detection is this package's choice: seqeval 1.2.2's `get_entities` has no strict mode,
+ * and its strict `Entities` needs the scheme.
  *
  * @example getEntities(["B-PER", "I-PER", "O", "B-LOC"]) // [{ type: "PER", start: 0, end: 2 }, { type: "LOC", start: 3, end: 4 }]
  */

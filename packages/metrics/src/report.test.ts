@@ -101,6 +101,19 @@ describe("entity F1", () => {
     );
   });
 
+  it("detects the scheme in strict mode without one, where seqeval's f1_score scores leniently", () => {
+    const yTrue = [["B-PER", "I-PER", "O"]];
+    const yPred = [["I-PER", "I-PER", "O"]];
+    // By seqeval 1.2.2's source: f1_score(yTrue, yPred, mode="strict") == f1_score(yTrue, yPred) == 1.0 (no scheme: lenient),
+    // f1_score(yTrue, yPred, mode="strict", scheme=IOB2) == 0.0; classification_report(mode="strict") detects IOB2.
+    expect(f1Score(yTrue, yPred)).toBe(1);
+    expect(f1Score(yTrue, yPred, { mode: "strict", scheme: "IOB2" })).toBe(0);
+    expect(f1Score(yTrue, yPred, { mode: "strict" })).toBe(0);
+    expect(precisionScore(yTrue, yPred, { mode: "strict" })).toBe(0);
+    expect(recallScore(yTrue, yPred, { mode: "strict" })).toBe(0);
+    expect(classificationReport(yTrue, yPred, { mode: "strict" })["micro avg"]!.f1).toBe(0);
+  });
+
   it("honours zeroDivision and the chosen averages", () => {
     const report = classificationReport([["O"]], [["B-PER"]], { zeroDivision: 1, average: ["micro"] });
     expect(report).toEqual({

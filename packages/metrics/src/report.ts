@@ -210,7 +210,10 @@ function checkAverage(fn: string, argument: string, value: unknown): Average {
  * type plus the micro, macro and weighted averages. A macro average over zero types is NaN, as in seqeval.
  *
  * Default mode is conlleval's lenient chunking; `mode: "strict"` scores only entities that are well formed
- * under `scheme` (detected from `yTrue` when left out). Entities match when type, start and end all agree.
+ * under `scheme`, detected from `yTrue` when left out, as seqeval 1.2.2's `classification_report` does
+ * (it hands strict mode to `seqeval.metrics.v1.classification_report`, which detects the scheme). Note that
+ * `f1Score`, `precisionScore` and `recallScore` detect the scheme too, where seqeval's `f1_score` & co.
+ * silently score leniently. Entities match when type, start and end all agree.
  */
 export function classificationReport(
   yTrue: readonly (readonly string[])[],
@@ -261,7 +264,15 @@ export interface AveragedScoreOptions extends ScoreOptions {
   readonly average?: Average;
 }
 
-/** Entity-level F1 (seqeval `f1_score`, micro-averaged by default): a span counts only if type, start and end match. */
+/**
+ * Entity-level F1 (seqeval `f1_score`, micro-averaged by default): a span counts only if type, start and end
+ * match.
+ *
+ * Divergence from seqeval 1.2.2: with `mode: "strict"` and no `scheme`, this function detects the scheme
+ * from `yTrue` (as `classificationReport` and seqeval's `v1` functions do), whereas seqeval's top-level
+ * `f1_score` silently falls back to lenient (default-mode) scoring. Pass `mode: "default"` for seqeval's
+ * result, or name the scheme.
+ */
 export function f1Score(
   yTrue: readonly (readonly string[])[],
   yPred: readonly (readonly string[])[],
@@ -270,7 +281,10 @@ export function f1Score(
   return averaged("f1Score", yTrue, yPred, options).f1;
 }
 
-/** Entity-level precision (seqeval `precision_score`). */
+/**
+ * Entity-level precision (seqeval `precision_score`). With `mode: "strict"` and no `scheme` the scheme is
+ * detected from `yTrue`; seqeval 1.2.2's `precision_score` scores leniently there instead (see `f1Score`).
+ */
 export function precisionScore(
   yTrue: readonly (readonly string[])[],
   yPred: readonly (readonly string[])[],
@@ -279,7 +293,10 @@ export function precisionScore(
   return averaged("precisionScore", yTrue, yPred, options).precision;
 }
 
-/** Entity-level recall (seqeval `recall_score`). */
+/**
+ * Entity-level recall (seqeval `recall_score`). With `mode: "strict"` and no `scheme` the scheme is
+ * detected from `yTrue`; seqeval 1.2.2's `recall_score` scores leniently there instead (see `f1Score`).
+ */
 export function recallScore(
   yTrue: readonly (readonly string[])[],
   yPred: readonly (readonly string[])[],
