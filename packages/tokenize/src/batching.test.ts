@@ -46,12 +46,36 @@ describe("padBatch", () => {
     );
   });
 
+  it("rejects ids and labels the tensor would truncate, wrap or choke on, instead of writing them", () => {
+    const int32 = "[-2147483648, 2147483647] (int32)";
+    expect(() => padBatch([{ ids: [1, 2.5] }], { padId: 0 })).toThrow(
+      "padBatch: items[0].ids[1]: expected an integer token id in [0, 9007199254740991] (int64), got 2.5",
+    );
+    expect(() => padBatch([{ ids: [1] }, { ids: [2 ** 31] }], { padId: 0, dtype: "int32" })).toThrow(
+      "padBatch: items[1].ids[0]: expected an integer token id in [0, 2147483647] (int32), got 2147483648",
+    );
+    expect(() => padBatch([{ ids: [-1] }], { padId: 0 })).toThrow(
+      "padBatch: items[0].ids[0]: expected an integer token id in [0, 9007199254740991] (int64), got -1",
+    );
+    expect(() => padBatch([{ ids: [1, 2], labels: [0, Number.NaN] }], { padId: 0, dtype: "int32" })).toThrow(
+      `padBatch: items[0].labels[1]: expected an integer label in ${int32}, got NaN`,
+    );
+    expect(() => padBatch([{ ids: [1] }], { padId: 0, labelPad: 0.5 })).toThrow(
+      "padBatch: options.labelPad: expected an integer in [-9007199254740991, 9007199254740991] (int64), got 0.5",
+    );
+    expect(() => padBatch([{ ids: [1] }], { padId: 2 ** 31, dtype: "int32" })).toThrow(
+      "padBatch: options.padId: expected an integer token id in [0, 2147483647] (int32), got 2147483648",
+    );
+    // what used to happen: int32 quietly wrapped 2^31 to -2^31 and truncated 2.5 to 2
+    expect(Array.from(Int32Array.from([2 ** 31, 2.5]))).toEqual([-(2 ** 31), 2]);
+  });
+
   it("rejects bad input with typed errors", () => {
     expect(() => padBatch([{ ids: [1], labels: [] }], { padId: 0 })).toThrow(
       "padBatch: items[0].labels: expected one label per token (1), got 0",
     );
     expect(() => padBatch([], { padId: 0.5 })).toThrow(
-      "padBatch: options.padId: expected an integer token id, got 0.5",
+      "padBatch: options.padId: expected an integer token id in [0, 9007199254740991] (int64), got 0.5",
     );
     expect(() => padBatch([], { padId: 0, dtype: "float32" as "int32" })).toThrow(
       'padBatch: options.dtype: expected "int64" or "int32", got "float32"',
@@ -110,6 +134,15 @@ describe("planBatches", () => {
     );
     expect(() => planBatches(lengths, { maxTokens: 8 })).toThrow(
       "planBatches: lengths[2]: expected a sequence of at most maxTokens (8) tokens, got 9",
+    );
+    expect(() => planBatches([3, Number.NaN, 2], { maxTokens: 8 })).toThrow(
+      "planBatches: lengths[1]: expected a length (an integer >= 0), got NaN",
+    );
+    expect(() => planBatches([3, -1], { batchSize: 2 })).toThrow(
+      "planBatches: lengths[1]: expected a length (an integer >= 0), got -1",
+    );
+    expect(() => planBatches([2.5], { batchSize: 2 })).toThrow(
+      "planBatches: lengths[0]: expected a length (an integer >= 0), got 2.5",
     );
     expect(() => planBatches(lengths, { batchSize: 2, seed: 1.5 })).toThrow(
       "planBatches: options.seed: expected an integer, got 1.5",

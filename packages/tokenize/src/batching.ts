@@ -51,6 +51,34 @@ function allocate(dtype: IndexDType, size: number): BigInt64Array | Int32Array {
   return dtype === "int64" ? new BigInt64Array(size) : new Int32Array(size);
 }
 
+/** Range of values each dtype holds exactly (int64 data come from JS numbers, so safe integers). */
+const RANGE: Record<IndexDType, readonly [number, number]> = {
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+};
+
+/** Throws unless every value is an integer the dtype holds (int32 would wrap or truncate quietly). */
+function checkValues(
+  argument: string,
+  values: readonly number[],
+  dtype: IndexDType,
+  what: string,
+  lowest: number,
+): void {
+  const [, high] = RANGE[dtype];
+  const low = Math.max(lowest, RANGE[dtype][0]);
+  values.forEach((value, t) => {
+    if (!Number.isInteger(value) || value < low || value > high) {
+      throw new TokenizeError(
+        "padBatch",
+        `${argument}[${t}]`,
+        `${what} in [${low}, ${high}] (${dtype})`,
+        show(value),
+      );
+    }
+  });
+}
+
 function fill(data: BigInt64Array | Int32Array, index: number, value: number): void {
   if (data instanceof BigInt64Array) data[index] = BigInt(value);
   else data[index] = value;
@@ -65,13 +93,28 @@ export function padBatch<D extends IndexDType = "int64">(
   if (dtype !== "int64" && dtype !== "int32") {
     throw new TokenizeError("padBatch", "options.dtype", '"int64" or "int32"', show(dtype));
   }
-  if (!Number.isInteger(options.padId))
-    throw new TokenizeError("padBatch", "options.padId", "an integer token id", show(options.padId));
+  const [, high] = RANGE[dtype];
+  if (!Number.isInteger(options.padId) || options.padId < 0 || options.padId > high) {
+    throw new TokenizeError(
+      "padBatch",
+      "options.padId",
+      `an integer token id in [0, ${high}] (${dtype})`,
+      show(options.padId),
+    );
+  }
   const multiple = options.padToMultipleOf ?? 1;
   if (!Number.isInteger(multiple) || multiple < 1) {
     throw new TokenizeError("padBatch", "options.padToMultipleOf", "an integer >= 1", show(multiple));
   }
   const labelPad = options.labelPad ?? -100;
+  if (!Number.isInteger(labelPad) || labelPad < RANGE[dtype][0] || labelPad > high) {
+    throw new TokenizeError(
+      "padBatch",
+      "options.labelPad",
+      `an integer in [${RANGE[dtype][0]}, ${high}] (${dtype})`,
+      show(labelPad),
+    );
+  }
   const batch = items.length;
   const lengths = Int32Array.from(items, (item) => item.ids.length);
   const longest = lengths.reduce((a, b) => Math.max(a, b), 0);
@@ -89,6 +132,9 @@ export function padBatch<D extends IndexDType = "int64">(
         String(item.labels.length),
       );
     }
+    checkValues(`items[${b}].ids`, item.ids, dtype, "an integer token id", 0);
+    if (item.labels !== undefined)
+      checkValues(`items[${b}].labels`, item.labels, dtype, "an integer label", -Infinity);
     for (let t = 0; t < steps; t++) {
       const at = b * steps + t; // row-major [batch, steps]
       const inside = t < item.ids.length;
@@ -140,6 +186,11 @@ export function planBatches(lengths: ArrayLike<number>, options: BatchPlanOption
   }
   if (seed !== undefined && !Number.isInteger(seed))
     throw new TokenizeError("planBatches", "options.seed", "an integer", show(seed));
+  for (let i = 0; i < lengths.length; i++) {
+    const n = lengths[i];
+    if (n === undefined || !Number.isInteger(n) || n < 0)
+      throw new TokenizeError("planBatches", `lengths[${i}]`, "a length (an integer >= 0)", show(n));
+  }
   const order = Array.from({ length: lengths.length }, (_, i) => i);
   if (seed !== undefined) shuffleInPlace(order, seed);
   const length = (i: number): number => lengths[i] ?? 0;
