@@ -21,14 +21,41 @@ const pair = corpus.chain((yTrue) =>
   ),
 );
 
-/** F1 by brute force: enumerate spans per sentence, compare (type, start, end) triples. */
+const TYPES = ["PER", "LOC"];
+
+/**
+ * conlleval's lenient IOB2 chunks of one sentence, found by trying every type and every span [start, end):
+ * a span is a chunk when it opens at `start` (`B-T`, or `I-T` after a tag of another type or `O`), every tag
+ * after the first is `I-T`, and the tag after it (or the end of the sentence) does not continue it.
+ * Written from that definition alone, without the package's chunker.
+ */
+function bruteChunks(tags: readonly string[]): string[] {
+  const chunks: string[] = [];
+  for (const type of TYPES) {
+    for (let start = 0; start < tags.length; start++) {
+      const previous = start === 0 ? "O" : tags[start - 1]!;
+      const opens =
+        tags[start] === `B-${type}` ||
+        (tags[start] === `I-${type}` && previous !== `B-${type}` && previous !== `I-${type}`);
+      if (!opens) continue;
+      for (let end = start + 1; end <= tags.length; end++) {
+        const inside = tags.slice(start + 1, end).every((tag) => tag === `I-${type}`);
+        const closed = end === tags.length || tags[end] !== `I-${type}`;
+        if (inside && closed) chunks.push(`${type}:${start}:${end}`);
+      }
+    }
+  }
+  return chunks;
+}
+
+/** Micro F1 by brute force: chunks per sentence from `bruteChunks`, matched as (type, start, end) triples. */
 function bruteF1(yTrue: string[][], yPred: string[][]): number {
   let tp = 0;
   let predicted = 0;
   let gold = 0;
   yTrue.forEach((sentence, s) => {
-    const goldKeys = new Set(getEntities(sentence).map((e) => `${e.type}:${e.start}:${e.end}`));
-    const predictedKeys = getEntities(yPred[s]!).map((e) => `${e.type}:${e.start}:${e.end}`);
+    const goldKeys = new Set(bruteChunks(sentence));
+    const predictedKeys = bruteChunks(yPred[s]!);
     gold += goldKeys.size;
     predicted += predictedKeys.length;
     tp += predictedKeys.filter((key) => goldKeys.has(key)).length;
@@ -93,10 +120,25 @@ describe("entity F1", () => {
     );
   });
 
-  it("equals brute-force span matching", () => {
+  it("brute-force span enumeration finds conlleval's chunks", () => {
+    expect(bruteChunks(["B-PER", "I-PER", "I-LOC", "I-LOC", "O", "I-PER", "B-PER", "B-LOC"])).toEqual([
+      "PER:0:2",
+      "PER:5:6",
+      "PER:6:7",
+      "LOC:2:4",
+      "LOC:7:8",
+    ]);
+  });
+
+  it("equals brute-force span enumeration", () => {
     fc.assert(
       fc.property(pair, ([yTrue, yPred]) => {
         expect(f1Score(yTrue, yPred)).toBeCloseTo(bruteF1(yTrue, yPred), 14);
+        const gold = yTrue.flatMap((sentence, s) => bruteChunks(sentence).map((key) => `${s}:${key}`));
+        const entities = yTrue.flatMap((sentence, s) =>
+          getEntities(sentence).map((e) => `${s}:${e.type}:${e.start}:${e.end}`),
+        );
+        expect(entities.sort()).toEqual(gold.sort());
       }),
     );
   });
