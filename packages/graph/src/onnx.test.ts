@@ -26,6 +26,27 @@ describe("toOnnx", () => {
     expect(model.inputs).toEqual([{ name: "x", dtype: "float32", shape: ["batch", 2] }]);
   });
 
+  it("names node outputs after the graph outputs instead of copying them with Identity", async () => {
+    const graph = new Graph();
+    const x = graph.input("x", "float32", [2]);
+    const y = add(x, 1);
+    const z = add(y, 1);
+    const model = toOnnx({ y, again: y, z, passthrough: x });
+    const decoded = onnxProto.onnx.ModelProto.decode(model.bytes);
+    // Two Adds; Identity only for the repeated output and for the input passed straight through.
+    expect(decoded.graph?.node?.map((node) => node.opType)).toEqual(["Add", "Add", "Identity", "Identity"]);
+    const result = await evaluate(
+      { y, again: y, z, passthrough: x },
+      { x: { data: Float32Array.of(1, 2), dims: [2] } },
+    );
+    expect([values(result.y), values(result.again), values(result.z), values(result.passthrough)]).toEqual([
+      [2, 3],
+      [2, 3],
+      [3, 4],
+      [1, 2],
+    ]);
+  });
+
   it("moves large initializers to external data and ORT reads them back", async () => {
     const graph = new Graph();
     const n = 1024;

@@ -84,6 +84,8 @@ function neededNodes(outputs: readonly Tensor[]): Node[] {
 /** Shared state of one serialisation: fresh-name counter and external data. */
 class Session {
   fresh = 0;
+  /** Node outputs that are graph outputs carry the output's name, so no Identity copies them. */
+  readonly renames = new Map<Tensor, string>();
   readonly blobs: Uint8Array[] = [];
   blobBytes = 0;
   constructor(
@@ -130,6 +132,12 @@ class GraphEmitter implements EmitContext {
     readonly graph: Graph,
     readonly session: Session,
   ) {}
+
+  /** The ONNX name of a tensor: its output name if renamed, its outer tensor's for captures. */
+  nameOf(tensor: Tensor): string {
+    if (tensor.source.kind === "capture") return this.nameOf(tensor.source.outer);
+    return this.session.renames.get(tensor) ?? tensor.name;
+  }
 
   fresh(hint: string): string {
     this.session.fresh += 1;
@@ -212,6 +220,13 @@ class GraphEmitter implements EmitContext {
     outputNames?: readonly string[],
   ): onnxProto.onnx.IGraphProto {
     const nodes = neededNodes(outputs);
+    if (outputNames) {
+      for (const [index, tensor] of outputs.entries()) {
+        const name = outputNames[index];
+        if (name !== undefined && tensor.source.kind === "node" && !this.session.renames.has(tensor))
+          this.session.renames.set(tensor, name);
+      }
+    }
     const used = new Set<Tensor>(outputs);
     for (const node of nodes) for (const input of node.inputs) used.add(input);
     for (const tensor of bodyInputs) this.done.add(tensor);
@@ -219,8 +234,8 @@ class GraphEmitter implements EmitContext {
       for (const input of node.inputs) if (input.source.kind !== "node") this.leaf(input);
       node.emit(
         this,
-        node.inputs.map((input) => input.name),
-        node.outputs.map((output) => output.name),
+        node.inputs.map((input) => this.nameOf(input)),
+        node.outputs.map((output) => this.nameOf(output)),
         node.outputs.map((output) => used.has(output)),
       );
     }
@@ -228,11 +243,13 @@ class GraphEmitter implements EmitContext {
     const named = new Set<string>();
     for (const [index, tensor] of outputs.entries()) {
       if (tensor.source.kind !== "node") this.leaf(tensor);
-      let name = outputNames?.[index] ?? tensor.name;
-      const needsCopy = outputNames !== undefined || tensor.source.kind !== "node" || named.has(name);
+      let name = outputNames?.[index] ?? this.nameOf(tensor);
+      const renamed = outputNames !== undefined && this.nameOf(tensor) === name;
+      const needsCopy =
+        !renamed && (outputNames !== undefined || tensor.source.kind !== "node" || named.has(name));
       if (needsCopy) {
         if (outputNames === undefined) name = this.fresh("out");
-        this.node("Identity", [tensor.name], [name]);
+        this.node("Identity", [this.nameOf(tensor)], [name]);
       }
       named.add(name);
       outputInfos.push(valueInfo(name, tensor.dtype, null));
