@@ -3,8 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { conlluToTagged, formatConllu, parseConllu, readConllu, writeConllu } from "./conllu.js";
-import { corpusFile, listCorpora, type Split } from "./registry.js";
+import {
+  conlluToTagged,
+  formatConllu,
+  formatConlluSentence,
+  parseConllu,
+  readConllu,
+  writeConllu,
+} from "./conllu.js";
+import { corpusFile, listCorpora, loadCorpus, type Split } from "./registry.js";
 
 const row = (...cols: string[]): string => cols.join("\t");
 
@@ -109,6 +116,14 @@ describe("parseConllu", () => {
     ],
     ["# sent_id = 1\n\n", "<string>:2: expected token lines after the comment lines, got a blank line"],
     ["\n# sent_id = 1", "<string>:2: expected token lines after the comment lines, got end of input"],
+    [
+      `${row("1-3", "ab", "_", "_", "_", "_", "_", "_", "_", "_")}\n${row("1", "a", "a", "X", "_", "_", "0", "root", "_", "_")}\n${row("2", "b", "b", "X", "_", "_", "1", "dep", "_", "_")}\n`,
+      '<string>:1: expected a multiword range ending at a word of the sentence (<= 2), got "1-3"',
+    ],
+    [
+      `${row("1-2", "ab", "_", "_", "_", "_", "_", "_", "_", "_")}\n${row("1", "a", "a", "X", "_", "_", "0", "root", "_", "_")}\n${row("2-3", "bc", "_", "_", "_", "_", "_", "_", "_", "_")}`,
+      '<string>:3: expected a multiword range after the end of "1-2", got "2-3"',
+    ],
   ];
   it.each(bad)("rejects %j with file:line", (text, message) => {
     expect(() => parseConllu(text)).toThrow(`parseConllu: ${message}`);
@@ -175,5 +190,47 @@ describe("bundled CoNLL-U files", () => {
     const out = join(dir, "copy.conllu");
     expect(await writeConllu(out, readConllu(path))).toBe(644);
     expect(await readFile(out, "utf8")).toBe(await readFile(path, "utf8"));
+  });
+});
+
+describe("formatting and tagging never lose or garble a field", () => {
+  const [first, second] = parseConllu(SAMPLE);
+  const word = second?.tokens[0];
+
+  it("refuses fields that would not read back the same", async () => {
+    if (first === undefined || second === undefined || word === undefined) throw new Error("SAMPLE");
+    const withForm = (form: string) => ({ ...second, tokens: [{ ...word, form }] });
+    expect(() => formatConlluSentence(withForm("New\tYork"))).toThrow(
+      'formatConlluSentence: sentence.tokens[0].form: expected a non-empty field without tabs or line breaks (_ for none), got "New\\tYork"',
+    );
+    expect(() => formatConllu([first, withForm("a\nb")])).toThrow(
+      'formatConllu: sentences[1].tokens[0].form: expected a non-empty field without tabs or line breaks (_ for none), got "a\\nb"',
+    );
+    expect(() => formatConllu([{ ...second, tokens: [{ ...word, misc: "" }] }])).toThrow(
+      "formatConllu: sentences[0].tokens[0].misc: expected a non-empty field",
+    );
+    expect(() => formatConlluSentence({ comments: ["sent_id = 1"], tokens: [word] })).toThrow(
+      'formatConlluSentence: sentence.comments[0]: expected one line starting with #, got "sent_id = 1"',
+    );
+    expect(() => formatConlluSentence({ comments: ["# a\n# b"], tokens: [word] })).toThrow(
+      "formatConlluSentence: sentence.comments[0]: expected one line starting with #",
+    );
+    expect(() => formatConlluSentence({ comments: ["# sent_id = 9"], tokens: [] })).toThrow(
+      "formatConlluSentence: sentence.tokens: expected at least one token, got none",
+    );
+    const dir = await mkdtemp(join(tmpdir(), "xlt-conllu-"));
+    await expect(writeConllu(join(dir, "bad.conllu"), [first, withForm("x y\tz")])).rejects.toThrow(
+      "writeConllu: sentences[1].tokens[0].form:",
+    );
+  });
+
+  it("refuses to turn a missing tag (_) into a tag", async () => {
+    if (first === undefined) throw new Error("SAMPLE");
+    expect(() => conlluToTagged(first, "xpos")).toThrow(
+      'conlluToTagged: sentence.tokens[1].xpos: expected a XPOS tag on every word, got "_" (none)',
+    );
+    await expect(loadCorpus("ud/da_ddt", "dev", { column: "xpos" })).rejects.toThrow(
+      /^loadCorpus: options\.column: expected a column with a tag on every word \(ud\/da_ddt has "_" at .*da_ddt\/dev\.conllu:\d+\), got "xpos"$/,
+    );
   });
 });

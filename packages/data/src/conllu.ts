@@ -78,6 +78,8 @@ function conlluParser(source: string, fn: string): BlockParser<ConlluSentence> {
   let tokens: ConlluToken[] = [];
   let firstLine = 0;
   let nextWord = 1;
+  /** The last multiword range: its last word must exist, and the next range must start after it. */
+  let range: { id: string; to: number; line: number } | undefined;
   const finish = (at: Line | undefined): ConlluSentence | undefined => {
     if (tokens.length === 0) {
       if (comments.length > 0 && at !== undefined) {
@@ -98,6 +100,14 @@ function conlluParser(source: string, fn: string): BlockParser<ConlluSentence> {
       }
       return undefined;
     }
+    if (range !== undefined && range.to >= nextWord) {
+      throw DataError.at(
+        fn,
+        { source, line: range.line },
+        `a multiword range ending at a word of the sentence (<= ${nextWord - 1})`,
+        show(range.id),
+      );
+    }
     const sentence: ConlluSentence = { comments, tokens, line: firstLine };
     for (const comment of comments) {
       const id = commentValue(comment, "sent_id");
@@ -108,6 +118,7 @@ function conlluParser(source: string, fn: string): BlockParser<ConlluSentence> {
     comments = [];
     tokens = [];
     nextWord = 1;
+    range = undefined;
     return sentence;
   };
   return {
@@ -158,6 +169,10 @@ function conlluParser(source: string, fn: string): BlockParser<ConlluSentence> {
         if (Number(from) !== nextWord || Number(to) <= Number(from)) {
           throw DataError.at(fn, where, `a multiword range starting at word ${nextWord}`, show(id));
         }
+        if (range !== undefined && range.to >= nextWord) {
+          throw DataError.at(fn, where, `a multiword range after the end of ${show(range.id)}`, show(id));
+        }
+        range = { id, to: Number(to), line: line.line };
       } else if (EMPTY_ID.test(id)) {
         if (Number(id.split(".")[0]) !== nextWord - 1) {
           throw DataError.at(fn, where, `an empty node after word ${nextWord - 1}`, show(id));
@@ -193,19 +208,51 @@ export function parseConllu(text: string, options: ConlluReadOptions = {}): Conl
   return parseText(text, conlluParser(options.source ?? "<string>", "parseConllu"));
 }
 
-/** One sentence in CoNLL-U, ending with the blank line that closes it. */
-export function formatConlluSentence(sentence: ConlluSentence): string {
+const FIELDS = ["id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc"] as const;
+
+/**
+ * One sentence as CoNLL-U text, refusing what would not read back as the same sentence: no tokens, a
+ * comment that does not start with `#` or spans lines, an empty field, or a tab or line break inside
+ * a field. `name` is how the sentence is called in errors (`sentence`, `sentences[3]`).
+ */
+function format(fn: string, name: string, sentence: ConlluSentence): string {
+  if (sentence.tokens.length === 0) throw new DataError(fn, `${name}.tokens`, "at least one token", "none");
+  sentence.comments.forEach((comment, i) => {
+    if (!comment.startsWith("#") || /[\r\n]/.test(comment)) {
+      throw new DataError(fn, `${name}.comments[${i}]`, "one line starting with #", show(comment));
+    }
+  });
   const lines = [...sentence.comments];
-  for (const t of sentence.tokens) {
-    lines.push([t.id, t.form, t.lemma, t.upos, t.xpos, t.feats, t.head, t.deprel, t.deps, t.misc].join("\t"));
-  }
+  sentence.tokens.forEach((token, i) => {
+    for (const field of FIELDS) {
+      const value = token[field];
+      if (typeof value !== "string" || value === "" || /[\t\r\n]/.test(value)) {
+        throw new DataError(
+          fn,
+          `${name}.tokens[${i}].${field}`,
+          "a non-empty field without tabs or line breaks (_ for none)",
+          show(value),
+        );
+      }
+    }
+    lines.push(FIELDS.map((field) => token[field]).join("\t"));
+  });
   return `${lines.join("\n")}\n\n`;
 }
 
-/** Sentences as a CoNLL-U document: reading a file and formatting what was read gives the file back. */
+/** One sentence in CoNLL-U, ending with the blank line that closes it. */
+export function formatConlluSentence(sentence: ConlluSentence): string {
+  return format("formatConlluSentence", "sentence", sentence);
+}
+
+/**
+ * Sentences as a CoNLL-U document: reading a file and formatting what was read gives the file back.
+ * A sentence that would not read back the same (see {@link formatConlluSentence}) is an error.
+ */
 export function formatConllu(sentences: Iterable<ConlluSentence>): string {
   let out = "";
-  for (const sentence of sentences) out += formatConlluSentence(sentence);
+  let index = 0;
+  for (const sentence of sentences) out += format("formatConllu", `sentences[${index++}]`, sentence);
   return out;
 }
 
@@ -214,14 +261,31 @@ export function writeConllu(
   path: string,
   sentences: Iterable<ConlluSentence> | AsyncIterable<ConlluSentence>,
 ): Promise<number> {
-  return writeBlocks(path, sentences, formatConlluSentence);
+  let index = 0;
+  return writeBlocks(path, sentences, (sentence) => format("writeConllu", `sentences[${index++}]`, sentence));
+}
+
+/** Index in `sentence.tokens` of the first syntactic word whose `column` is `_` (no tag), if any. */
+export function untaggedWord(sentence: ConlluSentence, column: ConlluTagColumn): number | undefined {
+  const index = sentence.tokens.findIndex((token) => WORD_ID.test(token.id) && token[column] === "_");
+  return index === -1 ? undefined : index;
 }
 
 /**
  * The tagging view of a CoNLL-U sentence: the FORM of each syntactic word (multiword token ranges and
- * empty nodes skipped) with its UPOS (or XPOS) tag, plus `# sent_id` and `# text`.
+ * empty nodes skipped) with its UPOS (or XPOS) tag, plus `# sent_id` and `# text`. A word whose
+ * column is `_` (many treebanks have no XPOS) is an error, never a tag named `_`.
  */
 export function conlluToTagged(sentence: ConlluSentence, column: ConlluTagColumn = "upos"): TaggedSentence {
+  const untagged = untaggedWord(sentence, column);
+  if (untagged !== undefined) {
+    throw new DataError(
+      "conlluToTagged",
+      `sentence.tokens[${untagged}].${column}`,
+      `a ${column.toUpperCase()} tag on every word`,
+      '"_" (none)',
+    );
+  }
   const words: string[] = [];
   const tags: string[] = [];
   for (const token of sentence.tokens) {

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { type ConlluTagColumn, conlluToTagged, readConllu } from "./conllu.js";
+import { type ConlluTagColumn, conlluToTagged, readConllu, untaggedWord } from "./conllu.js";
 import { DataError, show } from "./errors.js";
 import { type LanguageInfo, languageInfo } from "./languages.js";
 import type { TaggedSentence } from "./types.js";
@@ -271,7 +271,19 @@ export async function loadCorpus(
   const path = corpusFile(name, split);
   const sentences: TaggedSentence[] = [];
   if (info.format === "conllu") {
-    for await (const sentence of readConllu(path)) sentences.push(conlluToTagged(sentence, column));
+    for await (const sentence of readConllu(path)) {
+      const untagged = untaggedWord(sentence, column);
+      if (untagged !== undefined) {
+        const line = (sentence.line ?? 0) + sentence.comments.length + untagged;
+        throw new DataError(
+          "loadCorpus",
+          "options.column",
+          `a column with a tag on every word (${name} has "_" at ${path}:${line})`,
+          show(column),
+        );
+      }
+      sentences.push(conlluToTagged(sentence, column));
+    }
   } else {
     for await (const sentence of readUner(path)) sentences.push(unerToTagged(sentence));
   }
