@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   columnsToTagged,
+  formatColumnBlock,
   formatColumns,
   parseColumns,
   readColumns,
@@ -103,4 +104,44 @@ describe("CoNLL column files", () => {
       expect(formatColumns(await collect(readColumns(path)), "\t")).toBe(await readFile(path, "utf8"));
     },
   );
+
+  it("refuses to write blocks that would not read back the same", async () => {
+    const sentence = (rows: string[][]) => ({ kind: "sentence" as const, rows });
+    expect(() => formatColumns([taggedToColumns({ words: ["New York"], tags: ["B-LOC"] })])).toThrow(
+      'formatColumns: blocks[0].rows[0][0]: expected a non-empty cell without spaces, tabs or line breaks, got "New York"',
+    );
+    expect(() => formatColumns([sentence([["a", "O"]]), sentence([["b", ""]])], "\t")).toThrow(
+      'formatColumns: blocks[1].rows[0][1]: expected a non-empty cell without tabs or line breaks, got ""',
+    );
+    expect(() => formatColumns([sentence([["a b\tc", "O"]])], "\t")).toThrow(
+      'formatColumns: blocks[0].rows[0][0]: expected a non-empty cell without tabs or line breaks, got "a b\\tc"',
+    );
+    // a space is fine between tabs, but not in a one-column file (the reader would split on it)
+    expect(formatColumns([sentence([["s k", "O"]])], "\t")).toBe("s k\tO\n\n");
+    expect(() => formatColumns([sentence([["s k"]])], "\t")).toThrow(
+      'formatColumns: blocks[0].rows[0][0]: expected a non-empty cell without spaces, tabs or line breaks, got "s k"',
+    );
+    expect(() => formatColumns([sentence([["a\nb", "O"]])])).toThrow("formatColumns: blocks[0].rows[0][0]:");
+    expect(() => formatColumns([sentence([])])).toThrow(
+      "formatColumns: blocks[0].rows: expected at least one row of at least one column, got none",
+    );
+    expect(() => formatColumns([sentence([["a", "O"], ["b"]])])).toThrow(
+      "formatColumns: blocks[0].rows[1]: expected 2 columns like the first row, got 1",
+    );
+    expect(() => formatColumns([sentence([["-DOCSTART-", "O"]])])).toThrow(
+      'formatColumns: blocks[0].rows[0][0]: expected a word other than -DOCSTART-, got "-DOCSTART-"',
+    );
+    expect(() => formatColumns([{ kind: "docstart", columns: ["DOC"] }])).toThrow(
+      'formatColumns: blocks[0].columns[0]: expected "-DOCSTART-", got "DOC"',
+    );
+    expect(() => formatColumnBlock(sentence([["a", "O"]]), "," as " ")).toThrow(
+      'formatColumnBlock: separator: expected a space or a tab ("\\t"), got ","',
+    );
+    const dir = await mkdtemp(join(tmpdir(), "xlt-columns-"));
+    await expect(
+      writeColumns(join(dir, "bad.txt"), [sentence([["a", "O"]]), sentence([["b c", "O"]])]),
+    ).rejects.toThrow(
+      'writeColumns: blocks[1].rows[0][0]: expected a non-empty cell without spaces, tabs or line breaks, got "b c"',
+    );
+  });
 });

@@ -110,16 +110,65 @@ export function parseColumns(text: string, options: ColumnReadOptions = {}): Col
   return parseText(text, columnParser(options, options.source ?? "<string>", "parseColumns"));
 }
 
-/** One block as text, ending with its blank line. */
-export function formatColumnBlock(block: ColumnBlock, separator: ColumnSeparator = " "): string {
-  if (block.kind === "docstart") return `${block.columns.join(separator)}\n\n`;
+/**
+ * Throws unless every cell of `row` is non-empty and holds no line break and nothing the reader would
+ * take for a separator: a tab, and a space too unless the columns are tab-separated and more than one
+ * (a reader detects tabs from the first row).
+ */
+function checkCells(fn: string, argument: string, row: readonly string[], spacesAllowed: boolean): void {
+  const forbidden = spacesAllowed ? /[\t\r\n]/ : /[ \t\r\n]/;
+  const expected = spacesAllowed
+    ? "a non-empty cell without tabs or line breaks"
+    : "a non-empty cell without spaces, tabs or line breaks";
+  row.forEach((cell, c) => {
+    if (typeof cell !== "string" || cell === "" || forbidden.test(cell)) {
+      throw new DataError(fn, `${argument}[${c}]`, expected, show(cell));
+    }
+  });
+}
+
+/**
+ * One block as text, refusing what would not read back as the same block: an empty sentence, rows of
+ * different widths, a sentence row starting with `-DOCSTART-`, or a cell that is empty or holds a
+ * line break or a separator (it would shift or split the columns). `name` names the block in errors.
+ */
+function format(fn: string, name: string, block: ColumnBlock, separator: ColumnSeparator): string {
+  if (separator !== " " && separator !== "\t") {
+    throw new DataError(fn, "separator", 'a space or a tab ("\\t")', show(separator));
+  }
+  if (block.kind === "docstart") {
+    if (block.columns[0] !== "-DOCSTART-")
+      throw new DataError(fn, `${name}.columns[0]`, '"-DOCSTART-"', show(block.columns[0]));
+    checkCells(fn, `${name}.columns`, block.columns, false);
+    return `${block.columns.join(separator)}\n\n`;
+  }
+  const width = block.rows[0]?.length ?? 0;
+  if (width === 0) throw new DataError(fn, `${name}.rows`, "at least one row of at least one column", "none");
+  block.rows.forEach((row, r) => {
+    if (row.length !== width)
+      throw new DataError(
+        fn,
+        `${name}.rows[${r}]`,
+        `${width} columns like the first row`,
+        String(row.length),
+      );
+    if (row[0] === "-DOCSTART-")
+      throw new DataError(fn, `${name}.rows[${r}][0]`, "a word other than -DOCSTART-", show(row[0]));
+    checkCells(fn, `${name}.rows[${r}]`, row, separator === "\t" && width > 1);
+  });
   return `${block.rows.map((row) => row.join(separator)).join("\n")}\n\n`;
+}
+
+/** One block as text, ending with its blank line (an error if it would not read back the same). */
+export function formatColumnBlock(block: ColumnBlock, separator: ColumnSeparator = " "): string {
+  return format("formatColumnBlock", "block", block, separator);
 }
 
 /** Blocks as a column file: reading then formatting with the same separator gives the file back. */
 export function formatColumns(blocks: Iterable<ColumnBlock>, separator: ColumnSeparator = " "): string {
   let out = "";
-  for (const block of blocks) out += formatColumnBlock(block, separator);
+  let index = 0;
+  for (const block of blocks) out += format("formatColumns", `blocks[${index++}]`, block, separator);
   return out;
 }
 
@@ -129,7 +178,8 @@ export function writeColumns(
   blocks: Iterable<ColumnBlock> | AsyncIterable<ColumnBlock>,
   separator: ColumnSeparator = " ",
 ): Promise<number> {
-  return writeBlocks(path, blocks, (block) => formatColumnBlock(block, separator));
+  let index = 0;
+  return writeBlocks(path, blocks, (block) => format("writeColumns", `blocks[${index++}]`, block, separator));
 }
 
 /** The tagging view of a sentence block: one column as words, another as tags. */
