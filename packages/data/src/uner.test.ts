@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { corpusFile, listCorpora, type Split } from "./registry.js";
-import { formatUner, parseUner, readUner, unerToTagged, writeUner } from "./uner.js";
+import { formatUner, formatUnerSentence, parseUner, readUner, unerToTagged, writeUner } from "./uner.js";
 
 const SAMPLE = [
   "# newdoc id = d1",
@@ -84,5 +84,38 @@ describe("bundled Universal NER files", () => {
     const out = join(dir, "copy.iob2");
     expect(await writeUner(out, readUner(path))).toBe(504);
     expect(await readFile(out, "utf8")).toBe(await readFile(path, "utf8"));
+  });
+});
+
+describe("formatUner", () => {
+  it("refuses sentences that would not read back the same", async () => {
+    const [sentence] = parseUner(SAMPLE);
+    if (sentence === undefined) throw new Error("SAMPLE");
+    const withRow = (row: (typeof sentence.rows)[number]) => ({ ...sentence, rows: [row] });
+    expect(() => formatUnerSentence(withRow(["1", "New\tYork", "B-LOC", "-", "-"]))).toThrow(
+      'formatUnerSentence: sentence.rows[0][1]: expected a column without tabs or line breaks, got "New\\tYork"',
+    );
+    expect(() => formatUner([sentence, withRow(["1", "a", "B-LOC", "-", "x\ny"])])).toThrow(
+      'formatUner: sentences[1].rows[0][4]: expected a column without tabs or line breaks, got "x\\ny"',
+    );
+    expect(() => formatUner([withRow(["2", "a", "O", "-", "-"])])).toThrow(
+      'formatUner: sentences[0].rows[0][0]: expected token index 1, got "2"',
+    );
+    expect(() => formatUner([withRow(["1", "", "O", "-", "-"])])).toThrow(
+      'formatUner: sentences[0].rows[0][1]: expected a non-empty token, got ""',
+    );
+    expect(() => formatUner([withRow(["1", "a", "PER", "-", "-"])])).toThrow(
+      'formatUner: sentences[0].rows[0][2]: expected an IOB tag (O, B-TYPE or I-TYPE), got "PER"',
+    );
+    expect(() => formatUner([{ ...sentence, rows: [] }])).toThrow(
+      "formatUner: sentences[0].rows: expected at least one row, got none",
+    );
+    expect(() => formatUner([{ ...sentence, comments: ["newdoc"] }])).toThrow(
+      'formatUner: sentences[0].comments[0]: expected one line starting with #, got "newdoc"',
+    );
+    const dir = await mkdtemp(join(tmpdir(), "xlt-uner-"));
+    await expect(writeUner(join(dir, "bad.iob2"), [withRow(["1", "a b\tc", "O", "-", "-"])])).rejects.toThrow(
+      "writeUner: sentences[0].rows[0][1]: expected a column without tabs or line breaks",
+    );
   });
 });

@@ -104,16 +104,44 @@ export function parseUner(text: string, options: UnerReadOptions = {}): UnerSent
   return parseText(text, unerParser(options.source ?? "<string>", "parseUner"));
 }
 
-/** One sentence in `.iob2` form, ending with its blank line. */
-export function formatUnerSentence(sentence: UnerSentence): string {
+/**
+ * One sentence as `.iob2` text, refusing what would not read back as the same sentence: no rows, a
+ * comment that is not one `#` line, a row that is not five columns, an index out of order, an empty
+ * token, a tag that is not IOB, or a tab or line break inside a column. `name` names it in errors.
+ */
+function format(fn: string, name: string, sentence: UnerSentence): string {
+  if (sentence.rows.length === 0) throw new DataError(fn, `${name}.rows`, "at least one row", "none");
+  sentence.comments.forEach((comment, i) => {
+    if (!comment.startsWith("#") || /[\r\n]/.test(comment)) {
+      throw new DataError(fn, `${name}.comments[${i}]`, "one line starting with #", show(comment));
+    }
+  });
+  sentence.rows.forEach((row, r) => {
+    const where = `${name}.rows[${r}]`;
+    if (row.length !== 5) throw new DataError(fn, where, "5 columns", String(row.length));
+    row.forEach((cell, c) => {
+      if (typeof cell !== "string" || /[\t\r\n]/.test(cell))
+        throw new DataError(fn, `${where}[${c}]`, "a column without tabs or line breaks", show(cell));
+    });
+    const [index, token, tag] = row;
+    if (index !== String(r + 1)) throw new DataError(fn, `${where}[0]`, `token index ${r + 1}`, show(index));
+    if (token === "") throw new DataError(fn, `${where}[1]`, "a non-empty token", '""');
+    if (!TAG.test(tag)) throw new DataError(fn, `${where}[2]`, "an IOB tag (O, B-TYPE or I-TYPE)", show(tag));
+  });
   const lines = [...sentence.comments, ...sentence.rows.map((row) => row.join("\t"))];
   return `${lines.join("\n")}\n\n`;
+}
+
+/** One sentence in `.iob2` form, ending with its blank line (an error if it would not read back the same). */
+export function formatUnerSentence(sentence: UnerSentence): string {
+  return format("formatUnerSentence", "sentence", sentence);
 }
 
 /** Sentences as a `.iob2` document: reading then formatting gives the file back. */
 export function formatUner(sentences: Iterable<UnerSentence>): string {
   let out = "";
-  for (const sentence of sentences) out += formatUnerSentence(sentence);
+  let index = 0;
+  for (const sentence of sentences) out += format("formatUner", `sentences[${index++}]`, sentence);
   return out;
 }
 
@@ -122,7 +150,8 @@ export function writeUner(
   path: string,
   sentences: Iterable<UnerSentence> | AsyncIterable<UnerSentence>,
 ): Promise<number> {
-  return writeBlocks(path, sentences, formatUnerSentence);
+  let index = 0;
+  return writeBlocks(path, sentences, (sentence) => format("writeUner", `sentences[${index++}]`, sentence));
 }
 
 /** The tagging view: tokens with their IOB2 NER tags, plus `# sent_id` and `# text`. */
