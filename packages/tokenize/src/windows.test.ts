@@ -111,5 +111,8 @@ describe("encodeWindows", () => {
         1,
       ),
     ).toThrow("mergeWindowPredictions: wordCount: expected more than word id 1, got 1");
+    expect(() => mergeWindowPredictions(windows, [[], []], 1.5)).toThrow(
+      "mergeWindowPredictions: wordCount: expected an integer >= 0, got 1.5",
+    );
   });
 });

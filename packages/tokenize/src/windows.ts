@@ -114,6 +114,9 @@ export function mergeWindowPredictions<T>(
       String(predictions.length),
     );
   }
+  if (!Number.isInteger(wordCount) || wordCount < 0) {
+    throw new TokenizeError("mergeWindowPredictions", "wordCount", "an integer >= 0", show(wordCount));
+  }
   const best = new Array<number>(wordCount).fill(-1);
   const out = new Array<T>(wordCount);
   windows.forEach((win, k) => {
