@@ -1,7 +1,7 @@
 """torch eager peer for benchmarks/train-step: the same MLP training step as xlt's.
 
 Usage: /usr/bin/python3 peer_torch.py '<json config>'; prints one JSON object with the median
-seconds per step for each thread count. Step = forward, cross-entropy, backward,
+wall-clock and process-CPU seconds per step for each thread count. Step = forward, cross-entropy, backward,
 clip_grad_norm_, AdamW (weight decay on weights only), zero_grad.
 """
 
@@ -16,7 +16,7 @@ config = json.loads(sys.argv[1])
 sizes = config["sizes"]
 batch = config["batch"]
 torch.manual_seed(0)
-results = {}
+results, cpu_results = {}, {}
 for threads in config["threads"]:
     torch.set_num_threads(threads)
     layers = []
@@ -40,11 +40,13 @@ for threads in config["threads"]:
 
     for _ in range(config["warmup"]):
         step()
-    medians = []
+    medians, cpu = [], []
     for _ in range(config["repeats"]):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for _ in range(config["steps"]):
             step()
         medians.append((time.perf_counter() - start) / config["steps"])
+        cpu.append((time.process_time() - start_cpu) / config["steps"])
     results[str(threads)] = statistics.median(medians)
-print(json.dumps({"torch": torch.__version__, "seconds_per_step": results}))
+    cpu_results[str(threads)] = statistics.median(cpu)
+print(json.dumps({"torch": torch.__version__, "seconds_per_step": results, "cpu_seconds_per_step": cpu_results}))

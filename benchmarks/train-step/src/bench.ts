@@ -21,15 +21,20 @@ const WARMUP = 10;
 const REPEATS = 7;
 const STEPS = 20;
 
-async function timeSteps(step: () => Promise<unknown>): Promise<number> {
+/** Median wall-clock and process-CPU seconds per step (CPU time counts ORT's threads too). */
+async function timeSteps(step: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
   for (let i = 0; i < WARMUP; i += 1) await step();
-  const perStep: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < REPEATS; r += 1) {
     const start = performance.now();
+    const startCpu = process.cpuUsage();
     for (let i = 0; i < STEPS; i += 1) await step();
-    perStep.push((performance.now() - start) / STEPS / 1000);
+    const used = process.cpuUsage(startCpu);
+    wall.push((performance.now() - start) / STEPS / 1000);
+    cpu.push((used.user + used.system) / STEPS / 1e6);
   }
-  return median(perStep);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 /** A graph that moves what a training step moves (parameters and two AdamW slots in and out) and computes almost nothing. */
@@ -49,9 +54,9 @@ async function dataMovement(model: Mlp, threads: number): Promise<number> {
     }
   }
   const session = await createSession(toOnnx(outputs), { intraOpNumThreads: threads, interOpNumThreads: 1 });
-  const seconds = await timeSteps(() => session.run(feeds));
+  const { wall } = await timeSteps(() => session.run(feeds));
   await session.release();
-  return seconds;
+  return wall;
 }
 
 interface Row {
@@ -59,6 +64,7 @@ interface Row {
   readonly threads: number;
   readonly createSeconds: number;
   readonly stepSeconds: number;
+  readonly stepCpuSeconds: number;
   readonly movementSeconds: number;
 }
 
@@ -92,12 +98,25 @@ async function measure(config: Config, threads: number): Promise<Row> {
       dims: [config.batch],
     },
   };
-  const stepSeconds = await timeSteps(() => session.trainStep(batch));
+  const step = await timeSteps(() => session.trainStep(batch));
   await session.release();
-  return { config, threads, createSeconds, stepSeconds, movementSeconds: await dataMovement(model, threads) };
+  return {
+    config,
+    threads,
+    createSeconds,
+    stepSeconds: step.wall,
+    stepCpuSeconds: step.cpu,
+    movementSeconds: await dataMovement(model, threads),
+  };
 }
 
-function torchPeer(config: Config): { version: string; seconds: Record<string, number> } | null {
+interface Peer {
+  readonly version: string;
+  readonly seconds: Record<string, number>;
+  readonly cpuSeconds: Record<string, number>;
+}
+
+function torchPeer(config: Config): Peer | null {
   try {
     const out = execFileSync(
       "/usr/bin/python3",
@@ -114,8 +133,16 @@ function torchPeer(config: Config): { version: string; seconds: Record<string, n
       ],
       { encoding: "utf8" },
     );
-    const parsed = JSON.parse(out) as { torch: string; seconds_per_step: Record<string, number> };
-    return { version: parsed.torch, seconds: parsed.seconds_per_step };
+    const parsed = JSON.parse(out) as {
+      torch: string;
+      seconds_per_step: Record<string, number>;
+      cpu_seconds_per_step: Record<string, number>;
+    };
+    return {
+      version: parsed.torch,
+      seconds: parsed.seconds_per_step,
+      cpuSeconds: parsed.cpu_seconds_per_step,
+    };
   } catch {
     return null;
   }
@@ -124,7 +151,7 @@ function torchPeer(config: Config): { version: string; seconds: Record<string, n
 const format = (value: number, digits = 0) =>
   value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rows: Row[] = [];
-const peers = new Map<string, ReturnType<typeof torchPeer>>();
+const peers = new Map<string, Peer | null>();
 // The peer runs before and after xlt and keeps its faster median per thread count, so load that
 // comes and goes on the shared machine favours torch rather than xlt.
 for (const config of CONFIGS) {
@@ -133,9 +160,12 @@ for (const config of CONFIGS) {
   const after = torchPeer(config);
   if (before && after) {
     const seconds: Record<string, number> = {};
-    for (const [threads, value] of Object.entries(before.seconds))
+    const cpuSeconds: Record<string, number> = {};
+    for (const [threads, value] of Object.entries(before.seconds)) {
       seconds[threads] = Math.min(value, after.seconds[threads] ?? value);
-    peers.set(config.name, { version: before.version, seconds });
+      cpuSeconds[threads] = Math.min(before.cpuSeconds[threads] ?? value, after.cpuSeconds[threads] ?? value);
+    }
+    peers.set(config.name, { version: before.version, seconds, cpuSeconds });
   } else peers.set(config.name, before ?? after);
 }
 
@@ -175,6 +205,27 @@ const body = rows.map((row) => {
   ];
 });
 lines.push(table(header, body));
+lines.push("");
+lines.push(
+  "One thread each, in process CPU time per step (user + system; what other jobs on the shared machine disturb least, so the steadier comparison):",
+);
+lines.push("");
+lines.push(
+  table(
+    ["model", "xlt CPU ms/step", "torch CPU ms/step", "xlt/torch"],
+    rows
+      .filter((row) => row.threads === 1)
+      .map((row) => {
+        const peer = peers.get(row.config.name)?.cpuSeconds["1"];
+        return [
+          row.config.name,
+          format(row.stepCpuSeconds * 1000, 2),
+          peer ? format(peer * 1000, 2) : "n/a",
+          peer ? `${format(peer / row.stepCpuSeconds, 2)}×` : "n/a",
+        ];
+      }),
+  ),
+);
 lines.push("");
 for (const [name, peer] of peers) {
   if (!peer) lines.push(`- ${name}: torch peer unavailable (/usr/bin/python3 with torch not found)`);
