@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { crossEntropy } from "@xlt/graph";
-import { Mlp } from "@xlt/nn";
+import { crossEntropy, type Tensor } from "@xlt/graph";
+import { Linear, Mlp, type Parameter } from "@xlt/nn";
 import { describe, expect, it } from "vitest";
 import { compile } from "./compile.js";
 import type { OptimizerOptions } from "./optimizers.js";
@@ -113,6 +113,37 @@ describe("compile: one ONNX graph per training step matches torch", () => {
     );
     await whole.release();
     await split.release();
+  });
+
+  it("frozen parameters stay inside the session as initializers and never change", async () => {
+    const layer = new Linear(2, 2);
+    const frozen = {
+      weight: (layer.parameters.weight as Parameter).with({ trainable: false }),
+      bias: layer.parameters.bias as Parameter,
+    };
+    const model = { parameters: frozen, forward: layer.forward.bind(layer) };
+    const session = await compile(
+      model,
+      (params, inputs: { x: Tensor; y: Tensor }) => ({
+        loss: crossEntropy(model.forward(params, inputs.x), inputs.y),
+      }),
+      {
+        inputs: { x: { dtype: "float32", shape: ["batch", 2] }, y: { dtype: "int64", shape: ["batch"] } },
+        optimizer: { kind: "adamw" },
+        groups: [{ name: "all", match: /./, lr: 0.1 }],
+      },
+    );
+    const weight = Float32Array.from(session.parameters.get("weight") ?? []);
+    const bias = Float32Array.from(session.parameters.get("bias") ?? []);
+    const step = {
+      x: { data: Float32Array.of(1, 2), dims: [1, 2] },
+      y: { data: BigInt64Array.of(1n), dims: [1] },
+    };
+    await session.trainStep(step);
+    expect(session.parameters.get("weight")).toEqual(weight);
+    expect(session.parameters.get("bias")).not.toEqual(bias);
+    expect([...session.state.keys()]).toEqual(["m:bias", "v:bias"]);
+    await session.release();
   });
 
   it("rejects a parameter left out of every group, and bad options", async () => {
