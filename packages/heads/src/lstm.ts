@@ -1,6 +1,5 @@
 import {
   add,
-  concat,
   dropout,
   matmul,
   mul,
@@ -27,6 +26,7 @@ import {
   uniform,
 } from "@xlt/nn";
 import { HeadsError } from "./errors.js";
+import { joinLast } from "./join.js";
 
 export interface BiLstmOptions {
   /** Features of each input step. */
@@ -91,16 +91,22 @@ function runDirection(
   const bias = add(leaf(params, "bias_ih"), leaf(params, "bias_hh")); // shape: [4H]
   const projected = add(matmul(x, transpose(leaf(params, "weight_ih"), [1, 0])), bias); // shape: [batch, steps, 4H]
   const whhT = transpose(leaf(params, "weight_hh"), [1, 0]); // shape: [H, 4H]
-  const zero = zerosLike(slice(squeeze(slice(projected, 1, 0, 1), [1]), 1, 0, hidden)); // shape: [batch, H]
+  // The gates are split outside the loop (scanned inputs and captured weights, one per gate) rather
+  // than sliced inside it: the gradient of a Slice is a Pad to a runtime shape, and ORT's Scan needs
+  // every per-step output's shape inferable, which a Pad by computed pads is not.
+  const gate = (t: Tensor, index: number) => slice(t, -1, index * hidden, (index + 1) * hidden);
+  const inputs = [0, 1, 2, 3].map((index) => gate(projected, index)); // shape of each: [batch, steps, H]
+  const recurrent = [0, 1, 2, 3].map((index) => gate(whhT, index)); // shape of each: [H, H]
+  const zero = zerosLike(squeeze(slice(inputs[0] as Tensor, 1, 0, 1), [1])); // shape: [batch, H]
   const { carry, ys } = scan(
-    ([h, c], [gatesIn, keep]) => {
+    ([h, c], [xi, xf, xg, xo, keep]) => {
       const state = h as Tensor;
       const cell = c as Tensor;
-      const gates = add(gatesIn as Tensor, matmul(state, whhT)); // shape: [batch, 4H]
-      const i = sigmoid(slice(gates, 1, 0, hidden));
-      const f = sigmoid(slice(gates, 1, hidden, 2 * hidden));
-      const g = tanh(slice(gates, 1, 2 * hidden, 3 * hidden));
-      const o = sigmoid(slice(gates, 1, 3 * hidden, 4 * hidden));
+      const pre = [xi, xf, xg, xo].map((xt, index) =>
+        add(xt as Tensor, matmul(state, recurrent[index] as Tensor)),
+      ); // shape of each: [batch, H]
+      const [i, f, o] = [pre[0], pre[1], pre[3]].map((t) => sigmoid(t as Tensor)) as [Tensor, Tensor, Tensor];
+      const g = tanh(pre[2] as Tensor);
       const cNew = add(mul(f, cell), mul(i, g)); // shape: [batch, H]
       const hNew = mul(o, tanh(cNew));
       const on = unsqueeze(keep as Tensor, [-1]); // shape: [batch, 1]
@@ -110,7 +116,7 @@ function runDirection(
       };
     },
     [zero, zero],
-    [projected, mask],
+    [...inputs, mask],
     { axis: 1, reverse },
   );
   return { ys: ys[0] as Tensor, last: carry[0] as Tensor };
@@ -200,7 +206,7 @@ export class BiLstm implements Module<LstmInput, LstmOutput> {
       if (this.bidirectional) {
         const backward = runDirection(subtree(layerParams, "backward"), h, mask, this.hiddenSize, true);
         hidden.push(backward.last);
-        h = concat([forward.ys, backward.ys], 2); // shape: [batch, steps, 2H]
+        h = joinLast([forward.ys, backward.ys]); // shape: [batch, steps, 2H]
       } else {
         h = forward.ys;
       }
