@@ -5,6 +5,7 @@ import { crossEntropy } from "@xlt/graph";
 import { Mlp } from "@xlt/nn";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "./compile.js";
+import { Trainer } from "./trainer.js";
 
 // The worker runs compiled JavaScript (dist/step-worker.js): build it first if needed.
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -60,5 +61,25 @@ describe("WorkerSession", () => {
     );
     await worker.release();
     await inProcess.release();
+  });
+
+  it("the Trainer drives a worker session like an in-process one", async () => {
+    const { compileInWorker } = await import(`${root}dist/index.js`);
+    const results = [];
+    for (const session of [
+      await compile(model, loss, options),
+      await compileInWorker(model, loss, options),
+    ]) {
+      const result = await new Trainer({
+        session,
+        epochs: 2,
+        batches: () => [batch, batch],
+        evaluate: async (s) => Number((await s.evalStep(batch)).loss?.data[0] ?? 0),
+      }).run();
+      results.push({ result, tensors: (await session.snapshot()).tensors });
+      await session.release();
+    }
+    expect(results[1]?.result).toEqual(results[0]?.result);
+    expect(results[1]?.tensors).toEqual(results[0]?.tensors);
   });
 });
