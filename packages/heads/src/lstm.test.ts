@@ -281,3 +281,25 @@ describe("BiLstm errors", () => {
     ).toThrow("BiLstm.forward: mask: expected a bool [batch, steps] tensor, got float32 of rank 2");
   });
 });
+
+describe("BiLstm dropout", () => {
+  it("drops between layers in training only, never after the top layer (as torch)", async () => {
+    const run = async (layers: number, training: boolean) => {
+      const lstm = new BiLstm({ inputSize: 3, hiddenSize: 4, layers, dropout: 0.5, seed: 9 });
+      const values = initialize(lstm.parameters, 1);
+      const graph = new Graph();
+      const params = bind(lstm.parameters, (path, p) =>
+        graph.constant(values.get(path) as Float32Array, p.shape),
+      );
+      const x = graph.constant(
+        Float32Array.from({ length: 2 * 5 * 3 }, (_, i) => Math.sin(i)),
+        [2, 5, 3],
+      );
+      const mask = graph.constant(maskData([5, 3], 5), [2, 5]);
+      const { output } = lstm.forward(params, { x, mask }, { training });
+      return numbers((await evaluate({ output }, {})).output);
+    };
+    expect(await run(1, true)).toEqual(await run(1, false));
+    expect(await run(2, true)).not.toEqual(await run(2, false));
+  });
+});

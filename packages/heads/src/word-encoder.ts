@@ -150,13 +150,19 @@ export class WordEncoder implements Module<WordEncoderInput, Tensor> {
       // symbolic lengths agree.
       const zeros = Array.from({ length: half }, () => zerosLike(slice(chars, 1, 0, 1))); // shape: [words, 1]
       const paddedIds = concat([...zeros, chars, ...zeros], 1); // shape: [words, chars + w - 1]
-      const padded = this.charEmbedding.forward(subtree(params, "chars"), paddedIds);
+      const paddedReal = not(equal(paddedIds, 0)); // shape: [words, chars + w - 1]
+      // Padding characters embed as zeros, as a zero-padded convolution sees them.
+      const padded = where(
+        unsqueeze(paddedReal, [-1]),
+        this.charEmbedding.forward(subtree(params, "chars"), paddedIds),
+        0,
+      ); // shape: [words, chars + w - 1, charDim]
       const window = (t: Tensor, j: number) => (j === w - 1 ? slice(t, 1, j) : slice(t, 1, j, j - (w - 1)));
       const windows = concat(
         Array.from({ length: w }, (_, j) => window(padded, j)),
         2,
       ); // shape: [words, chars, w·charDim]
-      const real = window(not(equal(paddedIds, 0)), half); // shape: [words, chars]
+      const real = window(paddedReal, half); // shape: [words, chars]
       const filtered = relu(add(matmul(windows, leaf(cnn, "weight")), leaf(cnn, "bias"))); // shape: [words, chars, filters]
       // ReLU outputs are >= 0, so 0 on padded characters never beats a real one's maximum.
       spelled = reduceMax(where(unsqueeze(real, [-1]), filtered, 0), [1]);
