@@ -6,6 +6,7 @@ import { createSession, type ExecutionProvider, sessionOptions } from "./provide
 describe("execution providers", () => {
   it("cpu by default, threads validated", () => {
     expect(sessionOptions({}).executionProviders).toEqual(["cpu"]);
+    expect(sessionOptions({}).extra).toEqual({ session: { qdq_matmulnbits_accuracy_level: "0" } });
     expect(sessionOptions({ threads: 2 }).intraOpNumThreads).toBe(2);
     expect(() => sessionOptions({ threads: 0 })).toThrow(
       "sessionOptions: threads: expected a positive integer, got 0",

@@ -33,6 +33,9 @@ export function sessionOptions(config: SessionConfig): ort.InferenceSession.Sess
   return {
     executionProviders: [provider],
     graphOptimizationLevel: "all",
+    // ORT fuses DequantizeLinear(int4) + MatMul into MatMulNBits at a lower accuracy level (error
+    // ~2e-2) unless told otherwise: 4-bit base weights (QLoRA) must stay exact.
+    extra: { session: { qdq_matmulnbits_accuracy_level: "0" } },
     ...(config.threads !== undefined ? { intraOpNumThreads: config.threads, interOpNumThreads: 1 } : {}),
   };
 }
