@@ -27,7 +27,9 @@ describe("SequenceTagger parameter groups", () => {
     }
   });
 
-  it("trains the emission layer and the CRF; a group with learning rate 0 stays put", async () => {
+  it("trains the emission layer and the CRF; a group with learning rate 0 stays put", {
+    timeout: 30_000,
+  }, async () => {
     const tagger = SequenceTagger.create(SENTENCES, {
       scheme: "BIO",
       wordDim: 4,

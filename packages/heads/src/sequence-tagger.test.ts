@@ -19,7 +19,7 @@ function accuracy(gold: readonly (readonly string[])[], predicted: readonly (rea
 }
 
 describe("SequenceTagger learns Maltese POS", () => {
-  it("well above the most-frequent-tag baseline after a short CPU run", async () => {
+  it("well above the most-frequent-tag baseline after a short CPU run", { timeout: 60_000 }, async () => {
     const train = (await loadCorpus("ud/mt_mudt", "train")).slice(0, 100);
     const test = (await loadCorpus("ud/mt_mudt", "dev")).slice(0, 100);
     const tagger = SequenceTagger.create(train, {
@@ -33,14 +33,13 @@ describe("SequenceTagger learns Maltese POS", () => {
       learningRates: { embeddings: 0.01, lstm: 0.01, emission: 0.01, crf: 0.01 },
       clipNorm: 5,
     });
-    const started = Date.now();
     const trainer = new Trainer({
       session,
       batches: (_, random) => tagger.batches(train, 10, random),
       epochs: 8,
     });
-    await trainer.run();
-    const seconds = (Date.now() - started) / 1000;
+    const result = await trainer.run();
+    expect(result.steps).toBe(80);
     const { labels, confidences } = await tagger.predict(session, test);
     const acc = accuracy(
       test.map((s) => s.tags),
@@ -53,8 +52,9 @@ describe("SequenceTagger learns Maltese POS", () => {
       test.map((s) => s.tags),
       test.map((s) => s.tags.map(() => top as string)),
     );
-    console.log({ acc, baseline, seconds, steps: session.step });
-    expect(acc).toBeGreaterThan(baseline + 0.3);
+    // 0.78 measured against 0.20 for the most frequent tag (NOUN) and 0.75 for each word's most
+    // frequent training tag (38% of the test words are unseen in training).
+    expect(acc).toBeGreaterThan(baseline + 0.4);
     expect(confidences[0]?.length).toBe(test[0]?.words.length);
     const dir = mkdtempSync(join(tmpdir(), "xlt-heads-"));
     await tagger.save(dir, session);
