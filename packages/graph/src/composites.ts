@@ -22,9 +22,10 @@ import {
 } from "./elementwise.js";
 import { GraphError } from "./errors.js";
 import type { Tensor } from "./graph.js";
+import { gather } from "./indexing.js";
 import { hashUniformLike } from "./noise.js";
 import { normaliseAxis } from "./shape.js";
-import { gather, reduceMax, reduceSum, shapeOf, squeeze, unsqueeze } from "./structural.js";
+import { reduceMax, reduceSum, shapeOf, squeeze, unsqueeze } from "./structural.js";
 
 // Composite ops: built from primitives only, so they need no gradient rule of their own.
 

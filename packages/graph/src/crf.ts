@@ -2,8 +2,9 @@ import { logSumExp, oneHot } from "./composites.js";
 import { add, and, cast, mul, not, sub, where } from "./elementwise.js";
 import { GraphError } from "./errors.js";
 import type { Tensor } from "./graph.js";
+import { concat, slice } from "./indexing.js";
 import { scan } from "./scan.js";
-import { concat, reduceSum, slice, squeeze, unsqueeze } from "./structural.js";
+import { reduceSum, squeeze, unsqueeze } from "./structural.js";
 
 /** A linear-chain CRF's parameters as graph tensors. */
 export interface CrfTensors {

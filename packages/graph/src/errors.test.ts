@@ -3,9 +3,10 @@ import { grad } from "./autodiff.js";
 import { add, randomUniformLike, where } from "./elementwise.js";
 import { GraphError } from "./errors.js";
 import { Graph, type Tensor } from "./graph.js";
+import { concat, gather, scatterAdd, slice } from "./indexing.js";
 import { toOnnx } from "./onnx.js";
 import { scan } from "./scan.js";
-import { concat, gather, matmul, reduceMax, reduceSum, reshape, scatterAdd, slice } from "./structural.js";
+import { matmul, reduceMax, reduceSum, reshape } from "./structural.js";
 
 describe("GraphError", () => {
   it("names the function and argument and says expected vs got", () => {

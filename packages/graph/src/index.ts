@@ -67,6 +67,7 @@ export {
   type TensorType,
   type VjpArguments,
 } from "./graph.js";
+export { concat, gather, pad, scatterAdd, slice, split } from "./indexing.js";
 export { hashUniformLike } from "./noise.js";
 export {
   type ExternalData,
@@ -80,18 +81,12 @@ export {
 export { type ScanOptions, type ScanResult, type ScanStep, scan } from "./scan.js";
 export {
   broadcastTo,
-  concat,
-  gather,
   matmul,
   onesLike,
-  pad,
   reduceMax,
   reduceSum,
   reshape,
-  scatterAdd,
   shapeOf,
-  slice,
-  split,
   squeeze,
   transpose,
   transposeLast,

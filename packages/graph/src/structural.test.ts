@@ -4,16 +4,13 @@ import { grad } from "./autodiff.js";
 import { mul } from "./elementwise.js";
 import { evaluate } from "./evaluate.js";
 import { Graph, type Tensor } from "./graph.js";
+import { concat, gather, scatterAdd, slice } from "./indexing.js";
 import {
   broadcastTo,
-  concat,
-  gather,
   matmul,
   reduceMax,
   reduceSum,
   reshape,
-  scatterAdd,
-  slice,
   squeeze,
   transpose,
   unsqueeze,

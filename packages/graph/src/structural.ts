@@ -1,8 +1,8 @@
 import { isFloat } from "./dtype.js";
-import { add, cast, div, equal, mul, scalarLike, sub } from "./elementwise.js";
+import { cast, div, equal, mul, scalarLike } from "./elementwise.js";
 import { GraphError } from "./errors.js";
-import { apply, apply1, type Dim, type Primitive, type Shape, staticSize, type Tensor } from "./graph.js";
-import { addDims, broadcastShapes, formatShape, normaliseAxis } from "./shape.js";
+import { apply1, type Dim, type Primitive, type Shape, staticSize, type Tensor } from "./graph.js";
+import { broadcastShapes, formatShape, normaliseAxis } from "./shape.js";
 
 const at = (list: readonly (Tensor | null)[], index: number): Tensor => list[index] as Tensor;
 
@@ -89,8 +89,8 @@ const ReduceMax: Primitive<ReduceAttrs> = {
   },
 };
 
-/** Target dims are carried for shape inference; the runtime shape is the second input. */
-interface DimsAttrs {
+/** @internal Target dims are carried for shape inference; the runtime shape is an input. */
+export interface DimsAttrs {
   readonly dims: Shape;
 }
 
@@ -164,148 +164,8 @@ const Squeeze: Primitive<readonly number[]> = {
   vjp: ({ dy, attrs: axes }) => [unsqueeze(at(dy, 0), axes)],
 };
 
-// Inputs: x, starts, ends, axes (int64 vectors); steps are 1.
-const Slice: Primitive<DimsAttrs> = {
-  name: "Slice",
-  infer: ([x], { dims }) => [{ dtype: (x as Tensor).dtype, shape: dims }],
-  emit: (context, inputs, outputs) => context.node("Slice", inputs, outputs),
-  vjp: ({ dy, inputs: [x, starts, , axes] }) => {
-    // Pad dy back with zeros: before = starts on the sliced axes, after = the rest of each axis.
-    const input = x as Tensor;
-    const zeros = constInt64(
-      input,
-      input.shape.map(() => 0),
-    );
-    const before = scatterAdd(zeros, axes as Tensor, starts as Tensor);
-    const after = sub(sub(shapeOf(input), shapeOf(at(dy, 0))), before);
-    return [pad(at(dy, 0), concat([before, after], 0), input.shape), null, null, null];
-  },
-};
-
-// Inputs: x, pads (int64 [2·rank]); zero padding.
-const Pad: Primitive<DimsAttrs> = {
-  name: "Pad",
-  infer: ([x], { dims }) => [{ dtype: (x as Tensor).dtype, shape: dims }],
-  emit: (context, inputs, outputs) => context.node("Pad", inputs, outputs, { mode: { string: "constant" } }),
-  vjp: ({ dy, inputs: [x, pads] }) => {
-    const input = x as Tensor;
-    const axes = input.shape.map((_, index) => index);
-    const starts = sliceRuntime(
-      pads as Tensor,
-      constInt64(input, [0]),
-      constInt64(input, [input.rank]),
-      constInt64(input, [0]),
-      [input.rank],
-    );
-    const ends = add(starts, shapeOf(input));
-    return [sliceRuntime(at(dy, 0), starts, ends, constInt64(input, axes), input.shape), null];
-  },
-};
-
-const Concat: Primitive<number> = {
-  name: "Concat",
-  infer: (inputs, axis) => {
-    const head = inputs[0] as Tensor;
-    for (const tensor of inputs) {
-      if (tensor.rank !== head.rank || tensor.dtype !== head.dtype) {
-        throw new GraphError(
-          "concat",
-          "tensors",
-          `${head.dtype} tensors of rank ${head.rank}`,
-          `${tensor.dtype} ${formatShape(tensor.shape)}`,
-        );
-      }
-    }
-    const shape: Dim[] = [...head.shape];
-    shape[axis] = addDims(inputs.map((tensor) => tensor.shape[axis] as Dim));
-    return [{ dtype: head.dtype, shape }];
-  },
-  emit: (context, inputs, outputs, axis) => context.node("Concat", inputs, outputs, { axis: { int: axis } }),
-  vjp: ({ dy, inputs, attrs: axis }) => {
-    const sizes = concat(
-      inputs.map((tensor) =>
-        sliceRuntime(
-          shapeOf(tensor),
-          constInt64(tensor, [axis]),
-          constInt64(tensor, [axis + 1]),
-          constInt64(tensor, [0]),
-          [1],
-        ),
-      ),
-      0,
-    );
-    return split(
-      at(dy, 0),
-      sizes,
-      axis,
-      inputs.map((tensor) => tensor.shape),
-    );
-  },
-};
-
-interface SplitAttrs {
-  readonly axis: number;
-  readonly parts: readonly Shape[];
-}
-
-// Inputs: x, split sizes (int64 vector).
-const Split: Primitive<SplitAttrs> = {
-  name: "Split",
-  infer: ([x], { parts }) => parts.map((shape) => ({ dtype: (x as Tensor).dtype, shape })),
-  emit: (context, inputs, outputs, { axis }) =>
-    context.node("Split", inputs, outputs, { axis: { int: axis } }),
-  vjp: ({ dy, outputs, attrs: { axis } }) => [
-    concat(
-      outputs.map((output, index) => dy[index] ?? zerosLike(output)),
-      axis,
-    ),
-    null,
-  ],
-};
-
-// Gather along axis 0; indices int64 of any shape.
-const Gather: Primitive<null> = {
-  name: "Gather",
-  infer: ([x, indices]) => {
-    const input = x as Tensor;
-    const index = indices as Tensor;
-    if (index.dtype !== "int64") throw new GraphError("gather", "indices", "an int64 tensor", index.dtype);
-    if (input.rank < 1) throw new GraphError("gather", "x", "a tensor of rank >= 1", "a scalar");
-    return [{ dtype: input.dtype, shape: [...index.shape, ...input.shape.slice(1)] }];
-  },
-  emit: (context, inputs, outputs) => context.node("Gather", inputs, outputs, { axis: { int: 0 } }),
-  vjp: ({ dy, inputs: [x, indices] }) => [
-    scatterAdd(zerosLike(x as Tensor), indices as Tensor, at(dy, 0)),
-    null,
-  ],
-};
-
-// data[indices[i]] += updates[i] along axis 0 (duplicates accumulate): the transpose of Gather.
-const ScatterAdd: Primitive<null> = {
-  name: "ScatterAdd",
-  infer: ([data, indices, updates]) => {
-    const d = data as Tensor;
-    const u = updates as Tensor;
-    if ((indices as Tensor).dtype !== "int64")
-      throw new GraphError("scatterAdd", "indices", "an int64 tensor", (indices as Tensor).dtype);
-    if (d.dtype !== u.dtype) throw new GraphError("scatterAdd", "updates", `dtype ${d.dtype}`, u.dtype);
-    return [{ dtype: d.dtype, shape: d.shape }];
-  },
-  emit: (context, [data, indices, updates], outputs) => {
-    const expanded = context.fresh("indices");
-    context.node("Unsqueeze", [indices as string, context.int64([-1])], [expanded]);
-    context.node("ScatterND", [data as string, expanded, updates as string], outputs, {
-      reduction: { string: "add" },
-    });
-  },
-  vjp: ({ dy, inputs: [, indices], needs }) => [
-    at(dy, 0),
-    null,
-    needs[2] ? gather(at(dy, 0), indices as Tensor) : null,
-  ],
-};
-
-function constInt64(like: Tensor, values: readonly number[]): Tensor {
+/** @internal A constant int64 vector in `like`'s graph. */
+export function constInt64(like: Tensor, values: readonly number[]): Tensor {
   return like.graph.constant(
     BigInt64Array.from(values, (value) => BigInt(value)),
     [values.length],
@@ -451,65 +311,3 @@ export function unsqueeze(x: Tensor, axes: readonly number[]): Tensor {
 export function squeeze(x: Tensor, axes: readonly number[]): Tensor {
   return apply1(Squeeze, [x], normaliseAxes("squeeze", axes, x.rank));
 }
-
-function sliceRuntime(x: Tensor, starts: Tensor, ends: Tensor, axes: Tensor, dims: Shape): Tensor {
-  return apply1(Slice, [x, starts, ends, axes], { dims });
-}
-
-/**
- * `x[start:end]` along `axis` (step 1); `end` defaults to the end, negative values count from it.
- * On a symbolic axis `start` must be >= 0 and a non-negative `end` is taken to lie inside the axis.
- */
-export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
-  const a = normaliseAxis("slice", axis, x.rank);
-  const dim = x.shape[a] as Dim;
-  if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) {
-    throw new GraphError("slice", "start/end", "integers", `${start}/${end}`);
-  }
-  let size: Dim;
-  let first = start;
-  if (typeof dim === "number") {
-    const clamp = (value: number) => Math.min(Math.max(value < 0 ? value + dim : value, 0), dim);
-    first = clamp(start);
-    size = Math.max(0, clamp(end ?? dim) - first);
-  } else if (start < 0) {
-    throw new GraphError("slice", "start", `a start >= 0 on the symbolic axis ${dim}`, String(start));
-  } else {
-    // Equal sizes get equal names: x[1:] and x[:-1] of a `steps` axis are both `steps-1`; a
-    // non-negative end on a symbolic axis is assumed to lie inside it.
-    if (end !== undefined && end >= 0) size = Math.max(0, end - start);
-    else {
-      const shrink = end === undefined ? start : start - end;
-      size = shrink === 0 ? dim : `${dim}-${shrink}`;
-    }
-  }
-  const dims: Dim[] = [...x.shape];
-  dims[a] = size;
-  const endValue = end ?? Number.MAX_SAFE_INTEGER;
-  return sliceRuntime(x, constInt64(x, [first]), constInt64(x, [endValue]), constInt64(x, [a]), dims);
-}
-
-/** Zero padding by a runtime int64 vector `[begin_0, …, begin_r, end_0, …, end_r]`. */
-export function pad(x: Tensor, pads: Tensor, dims: Shape): Tensor {
-  return apply1(Pad, [x, pads], { dims });
-}
-
-/** Joins tensors along `axis`. */
-export function concat(tensors: readonly Tensor[], axis: number): Tensor {
-  const head = tensors[0];
-  if (!head) throw new GraphError("concat", "tensors", "at least one tensor", "none");
-  if (tensors.length === 1) return head;
-  return apply1(Concat, tensors, normaliseAxis("concat", axis, head.rank));
-}
-
-/** Splits along `axis` into parts of runtime sizes `sizes` (int64 vector) with static shapes `parts`. */
-export function split(x: Tensor, sizes: Tensor, axis: number, parts: readonly Shape[]): readonly Tensor[] {
-  return apply(Split, [x, sizes], { axis: normaliseAxis("split", axis, x.rank), parts });
-}
-
-/** Rows of `x` (axis 0) picked by int64 `indices` of any shape: `[...indices.shape, ...x.shape[1:]]`. */
-export const gather = (x: Tensor, indices: Tensor): Tensor => apply1(Gather, [x, indices], null);
-
-/** `data` with `updates` added at rows `indices` (axis 0); repeated indices accumulate. */
-export const scatterAdd = (data: Tensor, indices: Tensor, updates: Tensor): Tensor =>
-  apply1(ScatterAdd, [data, indices, updates], null);

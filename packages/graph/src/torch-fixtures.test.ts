@@ -5,8 +5,9 @@ import { crossEntropy, sigmoid, softmax } from "./composites.js";
 import { add, div, mul, tanh, where } from "./elementwise.js";
 import { evaluate, type TensorValue } from "./evaluate.js";
 import { Graph, type Tensor } from "./graph.js";
+import { slice } from "./indexing.js";
 import { scan } from "./scan.js";
-import { matmul, reduceSum, slice, transpose, transposeLast, unsqueeze } from "./structural.js";
+import { matmul, reduceSum, transpose, transposeLast, unsqueeze } from "./structural.js";
 import { values } from "./test-utils/check-grads.js";
 
 // Reference values and gradients from torch autograd: fixtures/make_fixtures.py.
