@@ -21,3 +21,10 @@ export {
   type WordEncoderInput,
   type WordEncoderOptions,
 } from "./word-encoder.js";
+export {
+  embeddingFromVectors,
+  parseVectors,
+  type ReadVectorsOptions,
+  readVectors,
+  type WordVectors,
+} from "./word-vectors.js";

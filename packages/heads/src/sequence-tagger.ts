@@ -34,6 +34,7 @@ import { BiLstm } from "./lstm.js";
 import { SoftmaxHead } from "./softmax-head.js";
 import { WordVocabulary, type WordVocabularyJson } from "./vocabulary.js";
 import { type CharEncoderKind, WordEncoder } from "./word-encoder.js";
+import { embeddingFromVectors, type WordVectors } from "./word-vectors.js";
 
 /** A sentence with one gold label per word. */
 export interface LabelledSentence {
@@ -101,6 +102,11 @@ export interface TaggerCompileOptions {
   readonly clipNorm?: number;
   /** Seed of the initial parameters (default 0); ignored when the tagger was loaded. */
   readonly seed?: number;
+  /**
+   * Initial word embeddings from aligned vectors (`readVectors` of a `.vec` file), their size equal
+   * to `wordDim`; words without a vector start random. Applied over loaded values too.
+   */
+  readonly wordVectors?: WordVectors;
   readonly executionProvider?: ExecutionProvider;
   readonly threads?: number;
 }
@@ -256,14 +262,29 @@ export class SequenceTagger {
   }
 
   /** Compiles the training and evaluation steps (from the loaded values, if any). */
-  compile(options: TaggerCompileOptions): Promise<TrainingSession> {
+  async compile(options: TaggerCompileOptions): Promise<TrainingSession> {
+    const values = new Map<string, FloatArray>(this.values ?? []);
+    if (options.wordVectors) {
+      const { dim } = options.wordVectors;
+      if (dim !== this.config.options.wordDim)
+        throw new HeadsError(
+          "SequenceTagger.compile",
+          "options.wordVectors",
+          `vectors of wordDim = ${this.config.options.wordDim}`,
+          `dim ${dim}`,
+        );
+      values.set(
+        "encoder.words.weight",
+        embeddingFromVectors(this.words, options.wordVectors, { seed: options.seed ?? 0 }).weight,
+      );
+    }
     return compile(this, this.loss, {
       inputs: this.inputs,
       optimizer: options.optimizer ?? { kind: "adam" },
       groups: this.groups(options.learningRates, options.weightDecay),
       ...(options.clipNorm !== undefined ? { clipNorm: options.clipNorm } : {}),
       seed: options.seed ?? 0,
-      ...(this.values ? { values: this.values } : {}),
+      ...(values.size > 0 ? { values } : {}),
       ...(options.executionProvider ? { executionProvider: options.executionProvider } : {}),
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
     });
