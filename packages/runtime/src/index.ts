@@ -7,16 +7,7 @@ export {
   type TrainerState,
   writeFileAtomic,
 } from "./checkpoint.js";
-export {
-  type Batch,
-  type CompileOptions,
-  compile,
-  type Model,
-  type Snapshot,
-  type StepResult,
-  type StepSession,
-  TrainingSession,
-} from "./compile.js";
+export { type CompileOptions, compile, type Model } from "./compile.js";
 export { RuntimeError } from "./errors.js";
 export { assignGroups, type GroupMatch, layerwiseGroups, type ParameterGroup } from "./groups.js";
 export {
@@ -37,6 +28,7 @@ export {
   sample,
   stepDecay,
 } from "./schedules.js";
+export { type Batch, type Snapshot, type StepResult, type StepSession, TrainingSession } from "./session.js";
 export type { FloatArray, InputSpec, LossFunction, LossResult } from "./train-graph.js";
 export { Trainer, type TrainerOptions, type TrainerResult } from "./trainer.js";
 export { compileInWorker, WorkerSession } from "./worker-session.js";

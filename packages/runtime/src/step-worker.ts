@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { type PortableModel, type PortableParts, stepOf, TrainingSession } from "./compile.js";
 import type { SessionConfig } from "./providers.js";
+import { type PortableModel, type PortableParts, stepOf, TrainingSession } from "./session.js";
 import type { WorkerReply, WorkerRequest } from "./worker-session.js";
 
 /** What the main thread hands the worker: plain data and serialised models. */

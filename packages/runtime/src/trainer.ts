@@ -8,9 +8,9 @@ import {
   saveCheckpoint,
   type TrainerState,
 } from "./checkpoint.js";
-import type { Batch, StepSession } from "./compile.js";
 import { RuntimeError } from "./errors.js";
 import type { Schedule } from "./schedules.js";
+import type { Batch, StepSession } from "./session.js";
 
 export interface TrainerOptions {
   readonly session: StepSession;

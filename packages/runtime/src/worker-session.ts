@@ -1,17 +1,8 @@
 import { Worker } from "node:worker_threads";
 import type { TensorValue } from "@xlt/graph";
-import {
-  type Batch,
-  type CompileOptions,
-  type Model,
-  type PortableModel,
-  portable,
-  prepare,
-  type Snapshot,
-  type StepResult,
-  type StepSession,
-} from "./compile.js";
+import { type CompileOptions, type Model, portable, prepare } from "./compile.js";
 import { RuntimeError } from "./errors.js";
+import type { Batch, PortableModel, Snapshot, StepResult, StepSession } from "./session.js";
 import type { WorkerInit } from "./step-worker.js";
 import type { FloatArray, LossFunction } from "./train-graph.js";
 
