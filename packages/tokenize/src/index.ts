@@ -25,6 +25,7 @@ export type { EncodeWordsOptions, SubwordModel, WordEncoding } from "./tokenizer
 export { loadTokenizer, WordTokenizer } from "./tokenizer.js";
 export type { TrainableModel, TrainTokenizerOptions } from "./training.js";
 export { byteLevelAlphabet, trainTokenizer } from "./training.js";
+export type { UnigramOptions } from "./unigram-tokenizer.js";
 export type { AddedPiece, ExtendVocabularyOptions, VocabularyResult } from "./vocabulary.js";
 export { extendVocabulary } from "./vocabulary.js";
 export type { EncodedWindow, WindowOptions } from "./windows.js";

@@ -45,8 +45,11 @@ describe("trainTokenizer", () => {
   });
 
   it("rejects bad options with typed errors", () => {
-    expect(() => trainTokenizer([], { model: "unigram" as TrainableModel, vocabSize: 10 })).toThrow(
-      'trainTokenizer: options.model: expected "wordpiece" or "bpe", got "unigram"',
+    expect(() => trainTokenizer([], { model: "wordlevel" as TrainableModel, vocabSize: 10 })).toThrow(
+      'trainTokenizer: options.model: expected "wordpiece", "bpe" or "unigram", got "wordlevel"',
+    );
+    expect(() => trainTokenizer([], { model: "bpe", vocabSize: 300, maxPieceLength: 4 })).toThrow(
+      'trainTokenizer: options.maxPieceLength: expected undefined unless model is "unigram", got 4',
     );
     expect(() => trainTokenizer([], { model: "wordpiece", vocabSize: 5 })).toThrow(
       "trainTokenizer: options.vocabSize: expected an integer > 5, got 5",

@@ -1,16 +1,23 @@
 import { show, TokenizeError } from "./errors.js";
 import { learnMerges } from "./merges.js";
 import { WordTokenizer } from "./tokenizer.js";
+import { trainUnigram, type UnigramOptions } from "./unigram-tokenizer.js";
 import type { VocabularyResult } from "./vocabulary.js";
 
 /** The kinds of tokenizer {@link trainTokenizer} builds. */
-export type TrainableModel = "wordpiece" | "bpe";
+export type TrainableModel = "wordpiece" | "bpe" | "unigram";
 
-export interface TrainTokenizerOptions {
+export interface TrainTokenizerOptions extends UnigramOptions {
   model: TrainableModel;
-  /** Vocabulary size to reach (special tokens and the alphabet included); fewer when pairs run out. */
+  /**
+   * Vocabulary size to reach (special tokens, the unknown token and the alphabet included). WordPiece
+   * and BPE: fewer when pairs run out. Unigram: exactly this, unless the corpus has more distinct
+   * characters than `vocabSize` minus the special tokens (then every character, plus the specials),
+   * or fewer candidate pieces (distinct substrings of at most `maxPieceLength`, at most `seedSize` of
+   * them with two or more characters: then all of them).
+   */
   vocabSize: number;
-  /** Only merge pairs seen at least this often (default 2). */
+  /** WordPiece and BPE: only merge pairs seen at least this often (default 2). */
   minFrequency?: number;
 }
 
@@ -23,6 +30,15 @@ export function byteLevelAlphabet(): string[] {
   for (let b = 0; b < 256; b++) out.push(String.fromCodePoint(printable(b) ? b : 256 + extra++));
   return out;
 }
+
+const UNIGRAM_ONLY = [
+  "specialTokens",
+  "unkToken",
+  "maxPieceLength",
+  "shrinkingFactor",
+  "numEmIterations",
+  "seedSize",
+] as const;
 
 const BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 const BPE_SPECIALS = ["<|endoftext|>"];
@@ -40,7 +56,7 @@ function addedTokens(specials: readonly string[]): Record<string, unknown>[] {
 }
 
 function skeleton(
-  model: TrainableModel,
+  model: "wordpiece" | "bpe",
   vocab: Record<string, number>,
   merges: string[][],
 ): Record<string, unknown> {
@@ -115,16 +131,33 @@ function skeleton(
  * Trains a new tokenizer on pre-tokenized sentences, in plain TypeScript: a BERT-style WordPiece
  * tokenizer (BertNormalizer without lowercasing, BertPreTokenizer, `##` continuations, `[CLS] … [SEP]`;
  * pieces learned by byte-pair merges as Hugging Face's WordPiece trainer does) or a GPT-2-style
- * byte-level BPE. The result is a `tokenizer.json` object that `@huggingface/tokenizers` and the Rust
- * library both load.
+ * byte-level BPE, or a SentencePiece-style Unigram tokenizer (Metaspace `▁`, pieces and scores from
+ * EM and likelihood pruning, see {@link trainUnigram}). The result is a `tokenizer.json` object that
+ * `@huggingface/tokenizers` and the Rust library both load.
  */
 export function trainTokenizer(
   sentences: Iterable<readonly string[]>,
   options: TrainTokenizerOptions,
 ): VocabularyResult {
   const { model, vocabSize } = options;
+  if (model === "unigram") return trainUnigram(sentences, options);
   if (model !== "wordpiece" && model !== "bpe") {
-    throw new TokenizeError("trainTokenizer", "options.model", '"wordpiece" or "bpe"', show(model));
+    throw new TokenizeError(
+      "trainTokenizer",
+      "options.model",
+      '"wordpiece", "bpe" or "unigram"',
+      show(model),
+    );
+  }
+  for (const name of UNIGRAM_ONLY) {
+    if (options[name] !== undefined) {
+      throw new TokenizeError(
+        "trainTokenizer",
+        `options.${name}`,
+        'undefined unless model is "unigram"',
+        show(options[name]),
+      );
+    }
   }
   const specials = model === "wordpiece" ? BERT_SPECIALS : BPE_SPECIALS;
   if (!Number.isInteger(vocabSize) || vocabSize <= specials.length) {
