@@ -1,4 +1,4 @@
-import { add, concat, matmul, mul, reduceSum, reshape, softmax, type Tensor, unsqueeze } from "@xlt/graph";
+import { add, matmul, mul, slice, softmax, type Tensor } from "@xlt/graph";
 import {
   leaf,
   type Module,
@@ -10,14 +10,20 @@ import {
   zeros,
 } from "@xlt/nn";
 import { HeadsError } from "./errors.js";
+import { joinLast } from "./join.js";
 
-function checkLayers(fn: string, layers: readonly Tensor[], count: number): Tensor {
+function checkLayers(fn: string, layers: readonly Tensor[], count: number): void {
   if (layers.length !== count) throw new HeadsError(fn, "layers", `${count} tensors`, String(layers.length));
-  const stacked = concat(
-    layers.map((layer) => unsqueeze(layer, [0])),
-    0,
-  ); // shape: [L, ..., features]
-  return stacked;
+}
+
+/** `Σ_l layers[l] · weight(l)`. */
+function weightedSum(layers: readonly Tensor[], weight: (l: number) => Tensor): Tensor {
+  let sum: Tensor | undefined;
+  for (const [l, layer] of layers.entries()) {
+    const term = mul(layer, weight(l));
+    sum = sum ? add(sum, term) : term;
+  }
+  return sum as Tensor;
 }
 
 /**
@@ -43,10 +49,12 @@ export class ScalarMix implements Module<readonly Tensor[], Tensor> {
 
   /** The mix of `layers` (each `[..., features]`), shaped as one of them. */
   forward(params: TensorTree, layers: readonly Tensor[]): Tensor {
-    const stacked = checkLayers("ScalarMix.forward", layers, this.layers); // shape: [L, ...]
-    const first = layers[0] as Tensor;
-    const weights = reshape(softmax(leaf(params, "weights"), 0), [this.layers, ...first.shape.map(() => 1)]);
-    return mul(reduceSum(mul(stacked, weights), [0]), leaf(params, "gamma"));
+    checkLayers("ScalarMix.forward", layers, this.layers);
+    const weights = softmax(leaf(params, "weights"), 0); // shape: [L]
+    return mul(
+      weightedSum(layers, (l) => slice(weights, 0, l, l + 1)),
+      leaf(params, "gamma"),
+    );
   }
 }
 
@@ -77,12 +85,18 @@ export class TokenScalarMix implements Module<readonly Tensor[], Tensor> {
 
   /** The per-token mix of `layers` (each `[..., features]`), shaped as one of them. */
   forward(params: TensorTree, layers: readonly Tensor[]): Tensor {
-    const stacked = checkLayers("TokenScalarMix.forward", layers, this.layers); // shape: [L, ..., features]
-    const first = layers[0] as Tensor;
-    const rest = first.shape.slice(0, -1).map(() => 1);
-    const bias = reshape(leaf(params, "bias"), [this.layers, ...rest, 1]);
-    const scores = add(matmul(stacked, leaf(params, "vector")), bias); // shape: [L, ..., 1]
-    const weights = softmax(scores, 0);
-    return mul(reduceSum(mul(stacked, weights), [0]), leaf(params, "gamma"));
+    checkLayers("TokenScalarMix.forward", layers, this.layers);
+    const bias = leaf(params, "bias");
+    const vector = leaf(params, "vector");
+    const scores = layers.map((h, l) => add(matmul(h, vector), slice(bias, 0, l, l + 1))); // shape of each: [..., 1]
+    const weights = softmax(joinLast(scores), -1); // shape: [..., L]
+    // Column l of the weights by a MatMul with a one-hot column, not a Slice (see joinLast).
+    const L = this.layers;
+    const column = (l: number) => {
+      const unit = new (vector.dtype === "float64" ? Float64Array : Float32Array)(L);
+      unit[l] = 1;
+      return matmul(weights, vector.graph.constant(unit, [L, 1])); // shape: [..., 1]
+    };
+    return mul(weightedSum(layers, column), leaf(params, "gamma"));
   }
 }

@@ -17,12 +17,20 @@ const RATES = { embeddings: 0.05, lstm: 0.05, emission: 0.05, crf: 0.05 };
 describe("SequenceTagger parameter groups", () => {
   it("puts every trainable parameter in exactly one group, the emission layer included", () => {
     for (const head of ["crf", "softmax"] as const) {
-      const tagger = SequenceTagger.create(SENTENCES, { head, wordDim: 4, charHidden: 4, hidden: 4 });
+      const tagger = SequenceTagger.create(SENTENCES, {
+        head,
+        wordDim: 4,
+        charHidden: 4,
+        hidden: 4,
+        layers: 2,
+        layerMix: "token",
+      });
       const assigned = assignGroups(flatten(tagger.parameters), tagger.groups(RATES));
       expect(assigned.size).toBe(flatten(tagger.parameters).length);
       expect(assigned.get("head.emission.weight")?.name).toBe("emission");
       expect(assigned.get("encoder.charCnn.weight")?.name).toBe("embeddings");
       expect(assigned.get("lstm.l0.backward.weight_hh")?.name).toBe("lstm");
+      expect(assigned.get("mix.vector")?.name).toBe("lstm");
       if (head === "crf") expect(assigned.get("head.crf.transitions")?.name).toBe("crf");
     }
   });
@@ -38,6 +46,7 @@ describe("SequenceTagger parameter groups", () => {
       hidden: 4,
       layers: 2,
       dropout: 0.1,
+      layerMix: "scalar",
     });
     const session = await tagger.compile({ learningRates: { ...RATES, lstm: 0 }, clipNorm: 5 });
     const before = new Map([...session.parameters].map(([path, value]) => [path, Float64Array.from(value)]));
@@ -53,6 +62,8 @@ describe("SequenceTagger parameter groups", () => {
     expect(moved("head.crf.transitions")).toBe(true);
     expect(moved("encoder.words.weight")).toBe(true);
     expect(moved("lstm.l1.forward.weight_ih")).toBe(false);
+    expect(moved("mix.weights")).toBe(false); // in the lstm group
+    expect(tagger.parameters.mix).toBeDefined();
     expect(losses[2]).toBeLessThan(losses[0] as number);
     // Decoding keeps BIO: no I-X without a B-X or I-X of the same type before it.
     const { labels, confidences } = await tagger.predict(session, SENTENCES);
@@ -66,10 +77,31 @@ describe("SequenceTagger parameter groups", () => {
   });
 });
 
+describe("SequenceTagger layer mix", () => {
+  it("trains a token-wise mix of the BiLSTM layers", { timeout: 30_000 }, async () => {
+    const tagger = SequenceTagger.create(SENTENCES, {
+      head: "softmax",
+      wordDim: 4,
+      charEncoder: "none",
+      hidden: 3,
+      layers: 2,
+      layerMix: "token",
+    });
+    const session = await tagger.compile({ learningRates: RATES });
+    const before = Float32Array.from(session.parameters.get("mix.vector") as Float32Array);
+    const { loss } = await session.trainStep(tagger.encode(SENTENCES));
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(session.parameters.get("mix.vector")).not.toEqual(before);
+  });
+});
+
 describe("SequenceTagger errors", () => {
   it("names the argument", () => {
     expect(() => SequenceTagger.create(SENTENCES, { head: "softmax", scheme: "BIO" })).toThrow(
       new HeadsError("SequenceTagger", "options.scheme", "no scheme with a softmax head", "BIO"),
+    );
+    expect(() => SequenceTagger.create(SENTENCES, { layerMix: "max" as "none" })).toThrow(
+      'SequenceTagger: options.layerMix: expected "none", "scalar" or "token", got "max"',
     );
     expect(() => SequenceTagger.create(SENTENCES, { head: "mlp" as "crf" })).toThrow(
       'SequenceTagger: options.head: expected "crf" or "softmax", got "mlp"',

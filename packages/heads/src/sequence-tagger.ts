@@ -31,6 +31,7 @@ import { CrfHead } from "./crf-head.js";
 import { HeadsError } from "./errors.js";
 import type { FloatArray, TaggingHead } from "./head.js";
 import { BiLstm } from "./lstm.js";
+import { ScalarMix, TokenScalarMix } from "./scalar-mix.js";
 import { SoftmaxHead } from "./softmax-head.js";
 import { WordVocabulary, type WordVocabularyJson } from "./vocabulary.js";
 import { type CharEncoderKind, WordEncoder } from "./word-encoder.js";
@@ -68,6 +69,11 @@ export interface SequenceTaggerOptions {
   readonly layers?: number;
   /** Dropout on the word representations, between BiLSTM layers and before the head (default 0). */
   readonly dropout?: number;
+  /**
+   * What the head sees: the top BiLSTM layer (`"none"`, default), or a learned mix of all layers,
+   * `"scalar"` ({@link ScalarMix}) or `"token"` ({@link TokenScalarMix}), under `mix.*`.
+   */
+  readonly layerMix?: "none" | "scalar" | "token";
   /** Seed of the dropout masks (default 0). */
   readonly seed?: number;
   readonly dtype?: ParameterDType;
@@ -85,7 +91,7 @@ export interface SequenceTaggerConfig {
 export interface TaggerLearningRates {
   /** Word and character embeddings and the character encoder (`encoder.*`). */
   readonly embeddings: number;
-  /** The BiLSTM (`lstm.*`). */
+  /** The BiLSTM (`lstm.*`) and the layer mix (`mix.*`), if any. */
   readonly lstm: number;
   /** The emission layer (`head.emission.*`). */
   readonly emission: number;
@@ -131,9 +137,17 @@ function resolve(options: SequenceTaggerOptions): SequenceTaggerConfig["options"
     hidden: options.hidden ?? 64,
     layers: options.layers ?? 1,
     dropout: options.dropout ?? 0,
+    layerMix: options.layerMix ?? "none",
     seed: options.seed ?? 0,
     dtype: options.dtype ?? "float32",
   } as const;
+  if (!["none", "scalar", "token"].includes(value.layerMix))
+    throw new HeadsError(
+      "SequenceTagger",
+      "options.layerMix",
+      '"none", "scalar" or "token"',
+      JSON.stringify(value.layerMix),
+    );
   if (value.head !== "crf" && value.head !== "softmax")
     throw new HeadsError("SequenceTagger", "options.head", '"crf" or "softmax"', JSON.stringify(value.head));
   if (value.scheme !== null && value.head !== "crf")
@@ -159,6 +173,7 @@ export class SequenceTagger {
   readonly values: ReadonlyMap<string, FloatArray> | undefined;
   private readonly encoder: WordEncoder;
   private readonly lstm: BiLstm;
+  private readonly mix: ScalarMix | TokenScalarMix | undefined;
   private readonly tagIds: ReadonlyMap<string, number>;
 
   constructor(config: SequenceTaggerConfig, values?: ReadonlyMap<string, FloatArray>) {
@@ -190,6 +205,13 @@ export class SequenceTagger {
       seed: options.seed + 1,
       dtype: options.dtype,
     });
+    const dtype = options.dtype;
+    this.mix =
+      options.layerMix === "scalar"
+        ? new ScalarMix(options.layers, { dtype })
+        : options.layerMix === "token"
+          ? new TokenScalarMix(options.layers, this.lstm.outputSize, { dtype })
+          : undefined;
     const headOptions = { inputSize: this.lstm.outputSize, labels: config.labels, dtype: options.dtype };
     this.head =
       options.head === "crf"
@@ -199,6 +221,7 @@ export class SequenceTagger {
     this.parameters = {
       encoder: this.encoder.parameters,
       lstm: this.lstm.parameters,
+      ...(this.mix ? { mix: this.mix.parameters } : {}),
       head: this.head.parameters,
     };
   }
@@ -238,7 +261,8 @@ export class SequenceTagger {
       context,
     ); // shape: [batch, steps, features]
     const x = dropout(encoded, rate, seed, context.training);
-    const { output } = this.lstm.forward(subtree(params, "lstm"), { x, mask }, context);
+    const { output: top, layers } = this.lstm.forward(subtree(params, "lstm"), { x, mask }, context);
+    const output = this.mix ? this.mix.forward(subtree(params, "mix"), layers) : top;
     const features = dropout(output, rate, seed + 1000, context.training); // shape: [batch, steps, 2H]
     const head = subtree(params, "head");
     const scores = this.head.forward(head, features); // shape: [batch, steps, K]
@@ -255,7 +279,7 @@ export class SequenceTagger {
     });
     return [
       group("embeddings", /^encoder\./, rates.embeddings),
-      group("lstm", /^lstm\./, rates.lstm),
+      group("lstm", /^(lstm|mix)\./, rates.lstm),
       group("emission", /^head\.emission\./, rates.emission),
       group("crf", /^head\.crf\./, rates.crf),
     ];
