@@ -452,9 +452,7 @@ export class SequenceTagger {
           String(config?.[key]),
         );
     }
-    // A plain Uint8Array copy: @xlt/nn's reader takes `.slice().buffer`, which for a Node Buffer
-    // (whose slice is a view into a shared pool) would be the whole pool.
-    const { tensors } = readSafetensors(new Uint8Array(readFileSync(join(directory, "model.safetensors"))));
+    const { tensors } = readSafetensors(readFileSync(join(directory, "model.safetensors")));
     const values = new Map<string, FloatArray>();
     for (const [name, tensor] of tensors) {
       if (tensor.dtype !== "F32" && tensor.dtype !== "F64")

@@ -23,6 +23,20 @@ describe("safetensors", () => {
     expect(Array.from(bytes.subarray(8 + padded.length))).toEqual([0, 0, 0x80, 0x3f]);
   });
 
+  it("reads a Node Buffer that is a view into a shared pool (as fs.readFileSync and Buffer.from give)", () => {
+    const bytes = writeSafetensors(
+      new Map<string, SafetensorsTensor>([
+        ["w", { dtype: "F32", shape: [2], data: Float32Array.of(1.5, -2) }],
+        ["d", { dtype: "F64", shape: [1], data: Float64Array.of(Math.E) }],
+      ]),
+    );
+    const pooled = Buffer.from(bytes); // small Buffers share Node's 8 KiB pool
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.byteLength);
+    const back = readSafetensors(pooled);
+    expect(back.tensors.get("w")?.data).toEqual(Float32Array.of(1.5, -2));
+    expect(back.tensors.get("d")?.data).toEqual(Float64Array.of(Math.E));
+  });
+
   it("round-trips every dtype and metadata", () => {
     const tensors = new Map<string, SafetensorsTensor>([
       ["w", { dtype: "F32", shape: [2, 2], data: Float32Array.of(1, -2, 3.5, 0) }],

@@ -35,7 +35,10 @@ export const MAX_HEADER_BYTES = 100_000_000;
 const isDType = (value: unknown): value is SafetensorsDType => typeof value === "string" && value in BYTES;
 
 function arrayOf(dtype: SafetensorsDType, bytes: Uint8Array): SafetensorsTensor["data"] {
-  const copy = bytes.slice().buffer;
+  // An explicit copy into a buffer of its own: a Node Buffer's slice() is a view of a shared pool,
+  // whose .buffer would be the whole pool. The copy also aligns the data for the typed array.
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
   switch (dtype) {
     case "F32":
       return new Float32Array(copy);
