@@ -27,6 +27,7 @@ function tagger(): SequenceTagger {
       cnnWidth: 3,
       hidden: CONFIG.hidden,
       layers: CONFIG.layers,
+      layerMix: "none",
       dropout: 0,
       seed: 0,
       dtype: "float32",
