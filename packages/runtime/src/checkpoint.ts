@@ -27,6 +27,10 @@ export interface TrainerState {
   readonly bestStep: number | null;
   /** Evaluations since the best one (early stopping). */
   readonly sinceBest: number;
+  /** Set when the run stopped early: resuming such a run trains no further. */
+  readonly stopped?: true;
+  /** Why the run stopped early (present with `stopped`). */
+  readonly stopReason?: string;
 }
 
 /** A checkpoint: float tensors by name (parameters, `slot:path` optimizer state) and the trainer state. */

@@ -34,37 +34,64 @@ describe("Trainer", () => {
     const directory = join(scratch, "early");
     const logFile = join(scratch, "early.jsonl");
     const metrics = [0.5, 0.4, 0.45, 0.46, 0.47, 0.1];
-    const trainer = new Trainer({
-      session,
+    const options = {
       epochs: 6,
       batches: () => [batch, batch],
-      evaluate: async (_session, epoch) => metrics[epoch] ?? 0,
+      evaluate: async (_session: unknown, epoch: number) => metrics[epoch] ?? 0,
       patience: 2,
       checkpointDir: directory,
       logFile,
-    });
+    };
+    const trainer = new Trainer({ session, ...options });
     const result = await trainer.run();
-    expect(result).toMatchObject({
-      epochs: 5,
-      steps: 10,
+    // Patience 2: epochs 2 (0.45) and 3 (0.46) do not improve on 0.4, so the run stops after epoch 3.
+    expect(result).toEqual({
+      epochs: 4,
+      steps: 8,
       bestMetric: 0.4,
       bestStep: 4,
       stoppedEarly: true,
+      stopReason: "no improvement in 2 evaluations (patience 2)",
       resumedFrom: null,
     });
     const lines = readFileSync(logFile, "utf8")
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line));
-    expect(lines.filter((line) => line.type === "step")).toHaveLength(10);
+    expect(lines.filter((line) => line.type === "step")).toHaveLength(8);
     expect(lines.filter((line) => line.type === "eval").map((line) => line.metric)).toEqual(
-      metrics.slice(0, 5),
+      metrics.slice(0, 4),
     );
+    expect(lines.filter((line) => line.type === "stop")).toHaveLength(1);
     const losses = lines.filter((line) => line.type === "step").map((line) => line.loss);
     expect(losses.at(-1)).toBeLessThan(losses[0]);
     expect(checkpointName(directory, "best.json")).toBe("step-00000004");
-    expect(loadCheckpoint(directory)?.trainer.step).toBe(10);
+    expect(loadCheckpoint(directory)?.trainer).toMatchObject({ step: 8, epoch: 4, stopped: true });
     expect(loadCheckpoint(directory, "best.json")?.tensors.get("weight")?.length).toBe(4);
+    await session.release();
+
+    // Running again in the same directory trains nothing: the saved run had stopped.
+    const again = await linearSession();
+    const rerun = await new Trainer({ session: again, ...options }).run();
+    expect(rerun).toEqual({ ...result, resumedFrom: 8 });
+    expect(again.step).toBe(8);
+    const linesAfter = readFileSync(logFile, "utf8").trim().split("\n");
+    expect(linesAfter.filter((line) => JSON.parse(line).type === "step")).toHaveLength(8);
+    expect(loadCheckpoint(directory)?.trainer.step).toBe(8);
+    await again.release();
+  });
+
+  it("patience 0 stops at the first evaluation without improvement", async () => {
+    const session = await linearSession();
+    const metrics = [0.5, 0.4, 0.45, 0.1];
+    const result = await new Trainer({
+      session,
+      epochs: 4,
+      batches: () => [batch],
+      evaluate: async (_session, epoch) => metrics[epoch] ?? 0,
+      patience: 0,
+    }).run();
+    expect(result).toMatchObject({ epochs: 3, steps: 3, bestMetric: 0.4, stoppedEarly: true });
     await session.release();
   });
 

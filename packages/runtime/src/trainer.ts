@@ -25,7 +25,10 @@ export interface TrainerOptions {
   readonly evaluate?: (session: StepSession, epoch: number) => Promise<number>;
   /** Whether a lower (`"min"`, default) or higher metric is better. */
   readonly mode?: "min" | "max";
-  /** Stop after this many evaluations without improvement. */
+  /**
+   * Stop after this many consecutive evaluations without improvement (Keras/Hugging Face semantics:
+   * `0` stops at the first evaluation that does not improve).
+   */
   readonly patience?: number;
   /** Where checkpoints go; an existing `latest.json` there is resumed from. */
   readonly checkpointDir?: string;
@@ -42,7 +45,10 @@ export interface TrainerResult {
   readonly epochs: number;
   readonly bestMetric: number | null;
   readonly bestStep: number | null;
+  /** Whether early stopping ended the run (this run or, when resumed, the saved one). */
   readonly stoppedEarly: boolean;
+  /** Why early stopping ended the run, or `null`. */
+  readonly stopReason: string | null;
   readonly resumedFrom: number | null;
 }
 
@@ -115,7 +121,7 @@ export class Trainer {
       resumedFrom = state.step;
       this.log({ type: "resume", step: state.step, epoch: state.epoch, batch: state.batchInEpoch });
     }
-    let stoppedEarly = false;
+    let stoppedEarly = state.stopped === true;
     const started = Date.now();
     let stepsThisRun = 0;
     while (state.epoch < epochs && !stoppedEarly) {
@@ -154,8 +160,16 @@ export class Trainer {
           : { ...state, sinceBest: state.sinceBest + 1 };
         this.log({ type: "eval", epoch: state.epoch, step: state.step, metric, best: state.bestMetric });
         if (better) await this.save(state, "best.json");
-        if (this.options.patience !== undefined && state.sinceBest > this.options.patience)
+        const patience = this.options.patience;
+        if (!better && patience !== undefined && state.sinceBest >= patience) {
           stoppedEarly = true;
+          state = {
+            ...state,
+            stopped: true,
+            stopReason: `no improvement in ${state.sinceBest} evaluations (patience ${patience})`,
+          };
+          this.log({ type: "stop", epoch: state.epoch, step: state.step, reason: state.stopReason });
+        }
       }
       state = { ...state, epoch: state.epoch + 1, batchInEpoch: 0, epochRandomState: nextEpochRandom };
       await this.save(state);
@@ -167,6 +181,7 @@ export class Trainer {
       bestMetric: state.bestMetric,
       bestStep: state.bestStep,
       stoppedEarly,
+      stopReason: state.stopReason ?? null,
       resumedFrom,
     };
   }
