@@ -39,6 +39,31 @@ describe("hashUniformLike", () => {
     expect(await draw(4, 17)).not.toEqual(u);
   });
 
+  it("gives neighbouring seeds and keys noise that is no shifted copy of each other's", async () => {
+    const n = 100000;
+    const base = await draw(5, 17, n);
+    for (const [seed, key] of [
+      [6, 17],
+      [4, 17],
+      [5, 18],
+      [5, 16],
+    ] as const) {
+      const other = await draw(seed, key, n);
+      // A copy shifted by any amount below n would share most values; unrelated draws share a
+      // handful (about n² / 2³¹ before the squarings shrink the range).
+      const seen = new Set(base);
+      const shared = other.filter((v) => seen.has(v)).length;
+      expect(shared).toBeLessThan(n / 100);
+      // Small shifts, both ways: uncorrelated (sd of each correlation about 1/√4000 ≈ 0.016).
+      const m = 4000;
+      for (let shift = -32; shift <= 32; shift += 1) {
+        let sum = 0;
+        for (let i = 64; i < 64 + m; i += 1) sum += ((base[i] ?? 0) - 0.5) * ((other[i + shift] ?? 0) - 0.5);
+        expect(Math.abs((sum / m) * 12)).toBeLessThan(0.08);
+      }
+    }
+  });
+
   it("drives dropout masks that repeat for a key and change with it", async () => {
     const graph = new Graph();
     const x = graph.input("x", "float32", [1000]);

@@ -31,11 +31,23 @@ const Mod: Primitive<null> = {
 /** The Mersenne prime 2³¹ - 1: products of two residues stay below 2⁶² in int64. */
 const PRIME = 2147483647;
 
+/** murmur3's 32-bit finaliser, reduced below 2³¹ - 1: a seed's neighbours get unrelated values. */
+function mixSeed(seed: number): number {
+  let h = seed >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) % PRIME;
+}
+
 /**
  * Uniform [0, 1) noise shaped like `x`, a pure function of `seed`, the int64 scalar `key` (the
- * optimizer step, say) and each element's position: hashed in-graph by three rounds of
- * `h ← (h² + c) mod (2³¹ - 1)` in int64. Unlike `RandomUniformLike`, whose stream restarts with every
- * session, the same (seed, key) gives the same noise in any session, so runs resume exactly.
+ * optimizer step, say) and each element's position, hashed in-graph in int64 modulo 2³¹ - 1. The
+ * seed (mixed by murmur3's finaliser) and the key are first mixed into a multiplier
+ * `m ∈ [1, 2³¹ - 1)` by two rounds of `k ← (k² + c) mod (2³¹ - 1)`; each position `i` then starts
+ * at `(i + 1)·m` and goes through three more such rounds. Neighbouring seeds or keys thus give
+ * unrelated multipliers, and their noise is no shifted copy of each other's. Unlike
+ * `RandomUniformLike`, whose stream restarts with every session, the same (seed, key) gives the
+ * same noise in any session, so runs resume exactly.
  */
 export function hashUniformLike(x: Tensor, seed: number, key: Tensor): Tensor {
   if (key.dtype !== "int64" || key.rank !== 0)
@@ -43,9 +55,13 @@ export function hashUniformLike(x: Tensor, seed: number, key: Tensor): Tensor {
   if (!Number.isInteger(seed) || seed < 0 || seed >= PRIME)
     throw new GraphError("hashUniformLike", "seed", `an integer in [0, ${PRIME})`, String(seed));
   const modulo = (value: Tensor) => apply1(Mod, [value, scalarLike(PRIME, value)], null);
-  const position = apply1(IndexLike, [x], null);
-  // Keys and positions below 2³¹ keep every product below 2⁶³.
-  let h = modulo(add(add(modulo(position), mul(modulo(key), 69069)), seed));
-  for (const c of [12345, 1013904223, 362436069]) h = modulo(add(mul(h, h), c));
+  const square = (value: Tensor, c: number) => modulo(add(mul(value, value), c));
+  // Residues below 2³¹ keep every sum and product below 2⁶³.
+  let k = modulo(add(modulo(key), mixSeed(seed)));
+  for (const c of [1442695041, 1597334677]) k = square(k, c);
+  const multiplier = add(apply1(Mod, [k, scalarLike(PRIME - 1, k)], null), 1);
+  const position = add(modulo(apply1(IndexLike, [x], null)), 1);
+  let h = modulo(mul(position, multiplier));
+  for (const c of [12345, 1013904223, 362436069]) h = square(h, c);
   return cast(div(cast(h, "float64"), PRIME), x.dtype);
 }
