@@ -15,6 +15,11 @@ describe("execution providers", () => {
     expect(() => sessionOptions({ executionProvider: unknown })).toThrow(
       'sessionOptions: executionProvider: expected "cpu", "cuda" or "webgpu", got "tpu"',
     );
+    for (const inherited of ["toString", "constructor", "__proto__"]) {
+      expect(() => sessionOptions({ executionProvider: inherited as ExecutionProvider })).toThrow(
+        `sessionOptions: executionProvider: expected "cpu", "cuda" or "webgpu", got "${inherited}"`,
+      );
+    }
   });
 
   it("a provider that is not installed is an error naming the install command, not a fallback", async () => {

@@ -20,7 +20,7 @@ const INSTALL: Readonly<Record<ExecutionProvider, string>> = {
 /** ORT session options for a config, validated (ORT itself ignores unknown keys). */
 export function sessionOptions(config: SessionConfig): ort.InferenceSession.SessionOptions {
   const provider = config.executionProvider ?? "cpu";
-  if (!(provider in INSTALL))
+  if (!Object.hasOwn(INSTALL, provider))
     throw new RuntimeError(
       "sessionOptions",
       "executionProvider",
