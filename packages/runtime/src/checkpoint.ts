@@ -113,8 +113,68 @@ export function loadCheckpoint(directory: string, pointer = POINTER): Checkpoint
     tensors.set(key, tensor.data);
     shapes.set(key, tensor.shape);
   }
-  const trainer = JSON.parse(readFileSync(join(target, "trainer.json"), "utf8")) as TrainerState;
+  const trainer = parseTrainerState(
+    readFileSync(join(target, "trainer.json"), "utf8"),
+    `${name}/trainer.json`,
+  );
   return { tensors, shapes, trainer };
+}
+
+const isCount = (value: unknown): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= 0;
+
+/** Parses and checks a `trainer.json`; `file` names it in errors. */
+export function parseTrainerState(text: string, file: string): TrainerState {
+  const fail = (argument: string, expected: string, got: unknown): never => {
+    throw new RuntimeError("loadCheckpoint", argument, expected, JSON.stringify(got) ?? String(got));
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail(file, "JSON", text.slice(0, 40));
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return fail(file, "a JSON object", parsed);
+  const record: Record<string, unknown> = { ...parsed };
+  const known = [
+    "epoch",
+    "batchInEpoch",
+    "step",
+    "epochRandomState",
+    "bestMetric",
+    "bestStep",
+    "sinceBest",
+    "stopped",
+    "stopReason",
+  ];
+  for (const key of Object.keys(record))
+    if (!known.includes(key)) fail(`${file}: ${key}`, "no such field", record[key]);
+  const count = (key: string): number => {
+    const value = record[key];
+    return isCount(value) ? value : fail(`${file}: ${key}`, "a non-negative integer", value);
+  };
+  const { bestMetric, bestStep, epochRandomState, stopped, stopReason } = record;
+  if (!(isCount(epochRandomState) && epochRandomState <= 0xffffffff))
+    fail(`${file}: epochRandomState`, "an unsigned 32-bit integer", epochRandomState);
+  if (!(bestMetric === null || (typeof bestMetric === "number" && Number.isFinite(bestMetric))))
+    fail(`${file}: bestMetric`, "a finite number or null", bestMetric);
+  if (!(bestStep === null || isCount(bestStep)))
+    fail(`${file}: bestStep`, "a non-negative integer or null", bestStep);
+  if (!(stopped === undefined || stopped === true)) fail(`${file}: stopped`, "true or absent", stopped);
+  if (!(stopReason === undefined || typeof stopReason === "string"))
+    fail(`${file}: stopReason`, "a string or absent", stopReason);
+  return {
+    epoch: count("epoch"),
+    batchInEpoch: count("batchInEpoch"),
+    step: count("step"),
+    epochRandomState: Number(epochRandomState),
+    bestMetric: typeof bestMetric === "number" ? bestMetric : null,
+    bestStep: typeof bestStep === "number" ? bestStep : null,
+    sinceBest: count("sinceBest"),
+    ...(stopped === true ? { stopped } : {}),
+    ...(typeof stopReason === "string" ? { stopReason } : {}),
+  };
 }
 
 /** Removes checkpoint directories under `directory` except those named in `keep`. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { crossEntropy } from "@xlt/graph";
 import { Linear, writeSafetensors } from "@xlt/nn";
 import { describe, expect, it } from "vitest";
-import { loadCheckpoint } from "./checkpoint.js";
+import { loadCheckpoint, parseTrainerState } from "./checkpoint.js";
 import { compile } from "./compile.js";
 import { RuntimeError } from "./errors.js";
 import type { OptimizerOptions } from "./optimizers.js";
@@ -81,6 +81,73 @@ describe("RuntimeError", () => {
       writeFileSync(join(target, "trainer.json"), "{}");
       expect(() => loadCheckpoint(directory)).toThrow(
         "loadCheckpoint: ids: expected an F32 or F64 tensor, got I64",
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("loadCheckpoint checks every field of trainer.json", () => {
+    const good = {
+      epoch: 1,
+      batchInEpoch: 0,
+      step: 4,
+      epochRandomState: 123,
+      bestMetric: 0.5,
+      bestStep: 4,
+      sinceBest: 0,
+    };
+    const file = "step-1/trainer.json";
+    expect(parseTrainerState(JSON.stringify(good), file)).toEqual(good);
+    const stopped = { ...good, stopped: true, stopReason: "patience" };
+    expect(parseTrainerState(JSON.stringify(stopped), file)).toEqual(stopped);
+    const bad = (patch: Record<string, unknown>) => JSON.stringify({ ...good, ...patch });
+    expect(() => parseTrainerState("{oops", file)).toThrow(
+      'loadCheckpoint: step-1/trainer.json: expected JSON, got "{oops"',
+    );
+    expect(() => parseTrainerState("[1]", file)).toThrow(
+      "loadCheckpoint: step-1/trainer.json: expected a JSON object, got [1]",
+    );
+    expect(() => parseTrainerState(bad({ extra: 1 }), file)).toThrow(
+      "loadCheckpoint: step-1/trainer.json: extra: expected no such field, got 1",
+    );
+    for (const key of ["epoch", "batchInEpoch", "step", "sinceBest"]) {
+      expect(() => parseTrainerState(bad({ [key]: -1 }), file)).toThrow(
+        `loadCheckpoint: step-1/trainer.json: ${key}: expected a non-negative integer, got -1`,
+      );
+    }
+    expect(() => parseTrainerState(bad({ step: "4" }), file)).toThrow(
+      'loadCheckpoint: step-1/trainer.json: step: expected a non-negative integer, got "4"',
+    );
+    const { epoch: _, ...noEpoch } = good;
+    expect(() => parseTrainerState(JSON.stringify(noEpoch), file)).toThrow(
+      "loadCheckpoint: step-1/trainer.json: epoch: expected a non-negative integer, got undefined",
+    );
+    expect(() => parseTrainerState(bad({ epochRandomState: 2 ** 32 }), file)).toThrow(
+      "loadCheckpoint: step-1/trainer.json: epochRandomState: expected an unsigned 32-bit integer, got 4294967296",
+    );
+    expect(() => parseTrainerState(bad({ bestMetric: "0.5" }), file)).toThrow(
+      'loadCheckpoint: step-1/trainer.json: bestMetric: expected a finite number or null, got "0.5"',
+    );
+    expect(() => parseTrainerState(bad({ bestStep: 1.5 }), file)).toThrow(
+      "loadCheckpoint: step-1/trainer.json: bestStep: expected a non-negative integer or null, got 1.5",
+    );
+    expect(() => parseTrainerState(bad({ stopped: false }), file)).toThrow(
+      "loadCheckpoint: step-1/trainer.json: stopped: expected true or absent, got false",
+    );
+    expect(() => parseTrainerState(bad({ stopReason: 3 }), file)).toThrow(
+      "loadCheckpoint: step-1/trainer.json: stopReason: expected a string or absent, got 3",
+    );
+
+    const directory = mkdtempSync(join(tmpdir(), "xlt-errors-"));
+    try {
+      const target = join(directory, "step-1");
+      mkdirSync(target);
+      writeFileSync(join(directory, "latest.json"), JSON.stringify({ name: "step-1" }));
+      writeFileSync(join(target, "model.safetensors"), writeSafetensors(new Map()));
+      writeFileSync(join(target, "trainer.json"), bad({ step: null }));
+      expect(() => loadCheckpoint(directory)).toThrow(
+        "loadCheckpoint: step-1/trainer.json: step: expected a non-negative integer, got null",
       );
     } finally {
       rmSync(directory, { recursive: true, force: true });
