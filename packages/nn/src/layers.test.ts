@@ -60,6 +60,38 @@ describe("layers", () => {
     );
   });
 
+  it("Mlp gives each hidden layer its own dropout mask", async () => {
+    // Identity weights, zero biases and positive inputs: the output is x·4 where both hidden masks
+    // keep an element, else 0. Independent masks at rate 1/2 keep about a quarter; one shared mask
+    // (the same seed for both same-width layers) would keep half.
+    const n = 1000;
+    const mlp = new Mlp([n, n, n, n], { dropout: 0.5, seed: 3, dtype: "float64" });
+    const graph = new Graph();
+    const params = bind(mlp.parameters, (path, parameter) => {
+      const data = new Float64Array(parameter.shape.reduce((a, b) => a * b, 1));
+      if (path.endsWith("weight")) for (let i = 0; i < n; i += 1) data[i * n + i] = 1;
+      return graph.constant(data, parameter.shape);
+    });
+    const x = graph.input("x", "float64", [1, n]);
+    const key = graph.input("key", "int64", []);
+    const result = await evaluate(
+      {
+        keyed: mlp.forward(params, x, { training: true, key }),
+        unkeyed: mlp.forward(params, x, { training: true }),
+      },
+      {
+        x: { data: new Float64Array(n).fill(1), dims: [1, n] },
+        key: { data: BigInt64Array.of(7n), dims: [] },
+      },
+    );
+    for (const output of [numbers(result.keyed), numbers(result.unkeyed)]) {
+      expect(new Set(output)).toEqual(new Set([0, 4]));
+      const kept = output.filter((v) => v !== 0).length / n;
+      expect(kept).toBeGreaterThan(0.2);
+      expect(kept).toBeLessThan(0.3);
+    }
+  });
+
   it("Mlp chains layers; Dropout is the identity in evaluation", async () => {
     const mlp = new Mlp([4, 8, 3], { activation: "gelu", dropout: 0.1, seed: 1 });
     expect(Object.keys(mlp.parameters)).toEqual(["layer0", "layer1"]);

@@ -9,6 +9,7 @@ import {
   subtree,
   type TensorTree,
 } from "./parameters.js";
+import { deriveSeed } from "./random.js";
 
 /** Whether a forward pass trains (dropout on) or evaluates, and the int64 scalar that keys dropout masks. */
 export interface ForwardContext {
@@ -131,6 +132,7 @@ export interface MlpOptions {
   readonly activation?: Activation;
   /** Dropout after each hidden activation (default 0). */
   readonly dropout?: number;
+  /** Hidden layer `i` draws its dropout mask with seed `deriveSeed(seed, "dropout<i>")` mod 2³¹ - 1. */
   readonly seed?: number;
   readonly dtype?: ParameterDType;
 }
@@ -140,7 +142,7 @@ export class Mlp implements Module {
   readonly parameters: ParameterTree;
   private readonly layers: Linear[];
   private readonly activation: (x: Tensor) => Tensor;
-  private readonly drop: Dropout;
+  private readonly drops: Dropout[];
 
   constructor(
     readonly sizes: readonly number[],
@@ -154,14 +156,21 @@ export class Mlp implements Module {
       this.layers.map((layer, index) => [`layer${index}`, layer.parameters]),
     );
     this.activation = ACTIVATIONS[options.activation ?? "relu"];
-    this.drop = new Dropout(options.dropout ?? 0, options.seed ?? 0);
+    // One seed per hidden layer: a shared seed would give same-width layers the same mask.
+    this.drops = sizes
+      .slice(2)
+      .map(
+        (_, index) =>
+          new Dropout(options.dropout ?? 0, deriveSeed(options.seed ?? 0, `dropout${index}`) % 2147483647),
+      );
   }
 
   forward(params: TensorTree, x: Tensor, context: ForwardContext): Tensor {
     let h = x;
     for (const [index, layer] of this.layers.entries()) {
       h = layer.forward(subtree(params, `layer${index}`), h);
-      if (index < this.layers.length - 1) h = this.drop.forward({}, this.activation(h), context);
+      const drop = this.drops[index];
+      if (drop) h = drop.forward({}, this.activation(h), context);
     }
     return h;
   }
