@@ -60,6 +60,25 @@ describe("RuntimeError", () => {
     expect(() => session.restore(short, 0)).toThrow(
       "restore: weight: expected 4 Float32Array values, got 1 Float32Array",
     );
+    const extra = new Map(tensors);
+    extra.set("head.weight", new Float32Array(3));
+    expect(() => session.restore(extra, 0)).toThrow(
+      "restore: head.weight: expected a parameter or optimizer state of this model, got a tensor of 3 values the model lacks",
+    );
+    const { shapes } = session.snapshot();
+    expect(shapes.get("weight")).toEqual([2, 2]);
+    const transposed = new Map(shapes);
+    transposed.set("weight", [4, 1]);
+    expect(() => session.restore(tensors, 0, transposed)).toThrow(
+      "restore: weight: expected shape [2, 2], got [4, 1]",
+    );
+    const missing = new Map(shapes);
+    missing.delete("bias");
+    expect(() => session.restore(tensors, 0, missing)).toThrow(
+      "restore: bias: expected shape [2], got no shape",
+    );
+    session.restore(tensors, 3, shapes);
+    expect(session.step).toBe(3);
     await session.release();
   });
 

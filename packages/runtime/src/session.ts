@@ -76,7 +76,11 @@ export interface StepSession {
   trainStep(batch: Batch | readonly Batch[], lrScale?: number): Promise<StepResult>;
   evalStep(batch: Batch): Promise<Record<string, TensorValue>>;
   snapshot(): Snapshot | Promise<Snapshot>;
-  restore(tensors: ReadonlyMap<string, FloatArray>, step: number): void | Promise<void>;
+  restore(
+    tensors: ReadonlyMap<string, FloatArray>,
+    step: number,
+    shapes?: ReadonlyMap<string, readonly number[]>,
+  ): void | Promise<void>;
   release(): Promise<void>;
 }
 
@@ -215,12 +219,31 @@ export class TrainingSession implements StepSession {
     return { tensors, shapes };
   }
 
-  /** Restores parameters and optimizer state saved by `snapshot`, and the step count. */
-  restore(tensors: ReadonlyMap<string, FloatArray>, step: number): void {
+  /**
+   * Restores parameters and optimizer state saved by `snapshot`, and the step count. Every tensor
+   * must belong to this model; with `shapes` (as `snapshot` and checkpoints give them) each shape
+   * must match too, not only the number of values.
+   */
+  restore(
+    tensors: ReadonlyMap<string, FloatArray>,
+    step: number,
+    shapes?: ReadonlyMap<string, readonly number[]>,
+  ): void {
     if (!(Number.isInteger(step) && step >= 0)) {
       throw new RuntimeError("restore", "step", "a non-negative integer", String(step));
     }
-    for (const [name, current] of [...this.parameters, ...this.state]) {
+    const own = new Map([...this.parameters, ...this.state]);
+    for (const [name, value] of tensors) {
+      if (!own.has(name))
+        throw new RuntimeError(
+          "restore",
+          name,
+          "a parameter or optimizer state of this model",
+          `a tensor of ${value.length} values the model lacks`,
+        );
+    }
+    const expectedShapes = this.snapshot().shapes;
+    for (const [name, current] of own) {
       const value = tensors.get(name);
       if (!value) throw new RuntimeError("restore", name, "a saved tensor", "nothing");
       if (value.length !== current.length || value.constructor !== current.constructor) {
@@ -230,6 +253,17 @@ export class TrainingSession implements StepSession {
           `${current.length} ${current.constructor.name} values`,
           `${value.length} ${value.constructor.name}`,
         );
+      }
+      if (shapes) {
+        const expected = expectedShapes.get(name) ?? [];
+        const got = shapes.get(name);
+        if (!got || got.length !== expected.length || got.some((size, axis) => size !== expected[axis]))
+          throw new RuntimeError(
+            "restore",
+            name,
+            `shape [${expected.join(", ")}]`,
+            got ? `[${got.join(", ")}]` : "no shape",
+          );
       }
     }
     for (const [name] of this.parameters) this.parameters.set(name, tensors.get(name) as FloatArray);

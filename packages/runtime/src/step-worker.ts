@@ -33,7 +33,7 @@ if (port) {
       case "snapshot":
         return session.snapshot();
       case "restore":
-        session.restore(request.tensors, request.step);
+        session.restore(request.tensors, request.step, request.shapes);
         return null;
       case "release":
         await session.release();

@@ -116,7 +116,7 @@ export class Trainer {
     let resumedFrom: number | null = null;
     const saved = checkpointDir ? loadCheckpoint(checkpointDir) : null;
     if (saved) {
-      await session.restore(saved.tensors, saved.trainer.step);
+      await session.restore(saved.tensors, saved.trainer.step, saved.shapes);
       state = saved.trainer;
       resumedFrom = state.step;
       this.log({ type: "resume", step: state.step, epoch: state.epoch, batch: state.batchInEpoch });

@@ -51,7 +51,14 @@ describe("WorkerSession", () => {
     const snapshot = await worker.snapshot();
     for (const [name, data] of inProcess.snapshot().tensors) expect(snapshot.tensors.get(name)).toEqual(data);
     expect((await worker.evalStep(batch)).loss).toEqual((await inProcess.evalStep(batch)).loss);
-    await worker.restore(inProcess.snapshot().tensors, 9);
+    const saved = inProcess.snapshot();
+    await worker.restore(saved.tensors, 9, saved.shapes);
+    expect(worker.step).toBe(9);
+    const wrong = new Map(saved.shapes);
+    wrong.set("layer0.weight", [1, ...(saved.shapes.get("layer0.weight") ?? [])]);
+    await expect(worker.restore(saved.tensors, 0, wrong)).rejects.toThrow(
+      /^restore: layer0\.weight: expected shape \[\d+, \d+\], got \[1, \d+, \d+\]$/,
+    );
     expect(worker.step).toBe(9);
     await expect(worker.trainStep({})).rejects.toThrow(
       "trainStep: batch.x: expected a float32 tensor, got nothing",

@@ -10,7 +10,12 @@ type Request =
   | { readonly kind: "trainStep"; readonly batch: Batch | readonly Batch[]; readonly lrScale: number }
   | { readonly kind: "evalStep"; readonly batch: Batch }
   | { readonly kind: "snapshot" }
-  | { readonly kind: "restore"; readonly tensors: ReadonlyMap<string, FloatArray>; readonly step: number }
+  | {
+      readonly kind: "restore";
+      readonly tensors: ReadonlyMap<string, FloatArray>;
+      readonly step: number;
+      readonly shapes: ReadonlyMap<string, readonly number[]> | undefined;
+    }
   | { readonly kind: "release" };
 
 /** @internal A request to the step worker. */
@@ -101,8 +106,12 @@ export class WorkerSession implements StepSession {
     return (await this.call({ kind: "snapshot" })) as Snapshot;
   }
 
-  async restore(tensors: ReadonlyMap<string, FloatArray>, step: number): Promise<void> {
-    await this.call({ kind: "restore", tensors, step });
+  async restore(
+    tensors: ReadonlyMap<string, FloatArray>,
+    step: number,
+    shapes?: ReadonlyMap<string, readonly number[]>,
+  ): Promise<void> {
+    await this.call({ kind: "restore", tensors, step, shapes });
     this.step = step;
   }
 
