@@ -61,6 +61,14 @@ function checkOptions<K extends string>(model: Model, options: CompileOptions<K>
     if (given && given.length !== size)
       throw new RuntimeError("compile", `values.${path}`, `${size} values`, String(given.length));
   }
+  if (!entries.some(([, parameter]) => parameter.trainable)) {
+    throw new RuntimeError(
+      "compile",
+      "model.parameters",
+      "at least one trainable parameter",
+      entries.length === 0 ? "no parameters" : `${entries.length} parameters, all frozen`,
+    );
+  }
   return entries;
 }
 

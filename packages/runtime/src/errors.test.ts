@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crossEntropy } from "@xlt/graph";
-import { Linear, writeSafetensors } from "@xlt/nn";
+import { Linear, Parameter, writeSafetensors } from "@xlt/nn";
 import { describe, expect, it } from "vitest";
 import { loadCheckpoint, parseTrainerState } from "./checkpoint.js";
 import { compile } from "./compile.js";
@@ -50,6 +50,20 @@ describe("RuntimeError", () => {
     await expect(
       compile(model, loss, { ...base, optimizer: { kind: "sgd", momentum: -0.5 } }),
     ).rejects.toThrow("compile: optimizer.momentum: expected a number in [0, 1), got -0.5");
+    const frozen = {
+      parameters: Object.fromEntries(
+        Object.entries(model.parameters).map(([name, parameter]) => [
+          name,
+          parameter instanceof Parameter ? parameter.with({ trainable: false }) : parameter,
+        ]),
+      ),
+    };
+    await expect(compile(frozen, loss, base)).rejects.toThrow(
+      "compile: model.parameters: expected at least one trainable parameter, got 2 parameters, all frozen",
+    );
+    await expect(compile({ parameters: {} }, loss, base)).rejects.toThrow(
+      "compile: model.parameters: expected at least one trainable parameter, got no parameters",
+    );
     const session = await compile(model, loss, base);
     const { tensors } = session.snapshot();
     expect(() => session.restore(tensors, -1)).toThrow(
