@@ -71,5 +71,23 @@ describe("schedules", () => {
     expect(() => new ReduceOnPlateau("min", -1)).toThrow(
       "ReduceOnPlateau: patience: expected a non-negative integer, got -1",
     );
+    for (const minFactor of [Number.NaN, -0.1, 1.5]) {
+      expect(() => cosineWithWarmup(0, 5, { minFactor })).toThrow(
+        `cosineWithWarmup: minFactor: expected a number in [0, 1], got ${minFactor}`,
+      );
+      expect(() => new ReduceOnPlateau("min", 1, 0.5, 0, minFactor)).toThrow(
+        `ReduceOnPlateau: minFactor: expected a number in [0, 1], got ${minFactor}`,
+      );
+    }
+    expect(sample(cosineWithWarmup(0, 2, { minFactor: 1 }), 3)).toEqual([1, 1, 1]);
+    for (const threshold of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+      expect(() => new ReduceOnPlateau("max", 1, 0.5, threshold)).toThrow(
+        `ReduceOnPlateau: threshold: expected a finite number >= 0, got ${threshold}`,
+      );
+    }
+    const sideways = JSON.parse('"sideways"');
+    expect(() => new ReduceOnPlateau(sideways, 1)).toThrow(
+      'ReduceOnPlateau: mode: expected "min" or "max", got "sideways"',
+    );
   });
 });

@@ -3,6 +3,10 @@ import { RuntimeError } from "./errors.js";
 /** A learning-rate multiplier as a function of the optimizer step (0-based, before the update). */
 export type Schedule = (step: number) => number;
 
+function unitInterval(fn: string, argument: string, value: number): void {
+  if (!(value >= 0 && value <= 1)) throw new RuntimeError(fn, argument, "a number in [0, 1]", String(value));
+}
+
 function nonNegativeInteger(fn: string, argument: string, value: number): void {
   if (!Number.isInteger(value) || value < 0)
     throw new RuntimeError(fn, argument, "a non-negative integer", String(value));
@@ -35,6 +39,7 @@ export function cosineWithWarmup(
   if (!Number.isInteger(cycles) || cycles < 1)
     throw new RuntimeError("cosineWithWarmup", "cycles", "a positive integer", String(cycles));
   const floor = options.minFactor ?? 0;
+  unitInterval("cosineWithWarmup", "minFactor", floor);
   const length = (total - warmup) / cycles;
   return (step) => {
     if (step < warmup) return step / warmup;
@@ -69,9 +74,14 @@ export class ReduceOnPlateau {
     readonly threshold = 0,
     readonly minFactor = 0,
   ) {
+    if (mode !== "min" && mode !== "max")
+      throw new RuntimeError("ReduceOnPlateau", "mode", '"min" or "max"', JSON.stringify(mode));
     nonNegativeInteger("ReduceOnPlateau", "patience", patience);
     if (!(gamma > 0 && gamma < 1))
       throw new RuntimeError("ReduceOnPlateau", "gamma", "a number in (0, 1)", String(gamma));
+    if (!(Number.isFinite(threshold) && threshold >= 0))
+      throw new RuntimeError("ReduceOnPlateau", "threshold", "a finite number >= 0", String(threshold));
+    unitInterval("ReduceOnPlateau", "minFactor", minFactor);
     this.best = mode === "min" ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   }
 
