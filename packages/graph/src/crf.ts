@@ -20,8 +20,8 @@ export interface CrfTensors {
  * Per-sequence negative log-likelihood of a linear-chain CRF (Lafferty et al. 2001), `log Z(x) -
  * score(y | x)`, shape `[batch]`, with the forward algorithm in a Scan so its gradient is a reversed
  * Scan. `emissions` `[batch, steps, K]`, int64 `tags` `[batch, steps]`, bool `mask` `[batch, steps]`
- * true on each sequence's first `length` steps (every sequence has at least one step). The same
- * model as `@xlt/crf`'s `LinearChainCrf.nll`.
+ * true on each sequence's first `length` steps. The same model as `@xlt/crf`'s `LinearChainCrf.nll`;
+ * a zero-length row (mask all false, as in a padded batch) gets exactly 0 loss and 0 gradient.
  */
 export function crfNll(emissions: Tensor, tags: Tensor, mask: Tensor, crf: CrfTensors): Tensor {
   const K = emissions.shape[2];
@@ -73,5 +73,8 @@ export function crfNll(emissions: Tensor, tags: Tensor, mask: Tensor, crf: CrfTe
   const last = cast(and(mask, not(nextMask)), dtype); // shape: [batch, steps]
   const ended = reduceSum(mul(reduceSum(mul(gold, unsqueeze(last, [-1])), [1]), crf.end), [-1]);
   const score = add(add(add(emitted, started), transitions), ended);
-  return sub(logZ, score);
+  // Zero-length rows would otherwise add logsumexp(end) - start[tags[:, 0]]: keep only rows whose
+  // first step is on (the mask is a prefix), so theirs is exactly 0 and so is its gradient.
+  const present = squeeze(slice(keep, 1, 0, 1), [1]); // shape: [batch]
+  return mul(sub(logZ, score), present);
 }
