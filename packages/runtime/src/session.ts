@@ -106,11 +106,39 @@ export class TrainingSession implements StepSession {
     });
   }
 
+  /** Checks `batch` against the declared inputs (names, rank, fixed dimensions) and builds the feeds. */
   private feed(batch: Batch, fn: string): Record<string, ort.Tensor> {
+    const declared = Object.keys(this.parts.inputs);
+    for (const name of Object.keys(batch)) {
+      if (!Object.hasOwn(this.parts.inputs, name))
+        throw new RuntimeError(
+          fn,
+          `batch.${name}`,
+          `one of the declared inputs (${declared.join(", ")})`,
+          "an undeclared input",
+        );
+    }
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, spec] of Object.entries(this.parts.inputs)) {
       const value = batch[name];
       if (!value) throw new RuntimeError(fn, `batch.${name}`, `a ${spec.dtype} tensor`, "nothing");
+      const shape = `[${spec.shape.join(", ")}]`;
+      if (value.dims.length !== spec.shape.length)
+        throw new RuntimeError(
+          fn,
+          `batch.${name}.dims`,
+          `rank ${spec.shape.length} (${shape})`,
+          `[${value.dims.join(", ")}]`,
+        );
+      for (const [axis, size] of spec.shape.entries()) {
+        if (typeof size === "number" && value.dims[axis] !== size)
+          throw new RuntimeError(
+            fn,
+            `batch.${name}.dims[${axis}]`,
+            `${size} (${shape})`,
+            String(value.dims[axis]),
+          );
+      }
       feeds[name] = toOrtTensor(spec.dtype, value);
     }
     for (const { path } of this.parts.trainable)

@@ -141,6 +141,19 @@ describe("Trainer", () => {
     await expect(session.trainStep({})).rejects.toThrow(
       "trainStep: batch.x: expected a float32 tensor, got nothing",
     );
+    await expect(session.trainStep({ ...batch, z: batch.y })).rejects.toThrow(
+      "trainStep: batch.z: expected one of the declared inputs (x, y), got an undeclared input",
+    );
+    await expect(session.evalStep({ ...batch, x: { ...batch.x, dims: [8] } })).rejects.toThrow(
+      "evalStep: batch.x.dims: expected rank 2 ([batch, 2]), got [8]",
+    );
+    await expect(
+      session.trainStep({ ...batch, x: { data: Float32Array.of(1, 0, 0, 1, 2, 0, 0, 2), dims: [2, 4] } }),
+    ).rejects.toThrow("trainStep: batch.x.dims[1]: expected 2 ([batch, 2]), got 4");
+    await expect(session.trainStep([batch, { ...batch, y: { ...batch.y, dims: [4, 1] } }])).rejects.toThrow(
+      "trainStep: batch.y.dims: expected rank 1 ([batch]), got [4, 1]",
+    );
+    expect(session.step).toBe(0);
     await expect(session.trainStep(batch, -1)).rejects.toThrow(
       "trainStep: lrScale: expected a finite number >= 0, got -1",
     );
