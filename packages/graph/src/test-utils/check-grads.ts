@@ -1,5 +1,6 @@
 import { grad } from "../autodiff.js";
 import { mul } from "../elementwise.js";
+import { GraphError } from "../errors.js";
 import { createSession, fromOrtTensor, type TensorValue, toOrtTensor } from "../evaluate.js";
 import { Graph, type Tensor } from "../graph.js";
 import { toOnnx } from "../onnx.js";
@@ -27,6 +28,26 @@ const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 /** Random float64 data of a shape in [low, high). */
 export function randomInput(shape: readonly number[], random: () => number, low = -2, high = 2): GradInput {
   return { shape, data: Float64Array.from({ length: size(shape) }, () => low + (high - low) * random()) };
+}
+
+/**
+ * The float64 data of output `name` with `length` values, for `checkGrads`: a missing or misshapen
+ * loss or gradient throws rather than reading as 0 on both sides of the comparison.
+ */
+export function float64Output(
+  results: Readonly<Record<string, TensorValue | undefined>>,
+  name: string,
+  length: number,
+): Float64Array {
+  const value = results[name];
+  const got = !value
+    ? "none"
+    : value.data instanceof Float64Array
+      ? `${value.data.length} values`
+      : value.data.constructor.name;
+  if (!(value?.data instanceof Float64Array) || value.data.length !== length)
+    throw new GraphError("checkGrads", "f", `a float64 output ${name} with ${length} values`, got);
+  return value.data;
 }
 
 /**
@@ -63,9 +84,7 @@ export async function checkGrads(
       ]),
     );
     const results = await session.run(feeds);
-    return Object.fromEntries(
-      Object.entries(results).map(([name, tensor]) => [name, fromOrtTensor(tensor).data as Float64Array]),
-    );
+    return Object.fromEntries(Object.entries(results).map(([name, tensor]) => [name, fromOrtTensor(tensor)]));
   };
   try {
     const base = await run(inputs.map((input) => input.data));
@@ -75,11 +94,12 @@ export async function checkGrads(
       const h = 1e-5;
       const plus = await run(inputs.map((input, i) => input.data.map((x, j) => x + h * (vs[i]?.[j] ?? 0))));
       const minus = await run(inputs.map((input, i) => input.data.map((x, j) => x - h * (vs[i]?.[j] ?? 0))));
-      const numeric = ((plus.loss?.[0] ?? 0) - (minus.loss?.[0] ?? 0)) / (2 * h);
+      const loss = (results: Record<string, TensorValue>) => float64Output(results, "loss", 1)[0] as number;
+      const numeric = (loss(plus) - loss(minus)) / (2 * h);
       let analytic = 0;
       for (const [i, v] of vs.entries()) {
-        const g = base[`g${i}`] as Float64Array;
-        for (let j = 0; j < v.length; j += 1) analytic += (g[j] ?? 0) * (v[j] ?? 0);
+        const g = float64Output(base, `g${i}`, v.length);
+        for (let j = 0; j < v.length; j += 1) analytic += (g[j] as number) * (v[j] as number);
       }
       worst = Math.max(worst, Math.abs(numeric - analytic) / Math.max(1, Math.abs(numeric)));
     }
