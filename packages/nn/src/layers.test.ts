@@ -103,6 +103,13 @@ describe("layers", () => {
     expect(drop.forward({}, x, { training: false })).toBe(x);
     expect(drop.forward({}, x, { training: true })).toBeInstanceOf(Tensor);
     expect(() => new Mlp([4])).toThrow("Mlp: sizes: expected at least two sizes, got [4]");
+    const options: { activation: "relu" } = JSON.parse('{"activation": "sigmoid"}');
+    expect(() => new Mlp([4, 2], options)).toThrow(
+      'Mlp: activation: expected one of relu, gelu, tanh, got "sigmoid"',
+    );
+    expect(() => new Mlp([4, 2], JSON.parse('{"activation": "toString"}'))).toThrow(
+      'Mlp: activation: expected one of relu, gelu, tanh, got "toString"',
+    );
     expect(() => new Linear(0, 1)).toThrow("Linear: inFeatures: expected a positive integer, got 0");
     expect(() => new Dropout(1, 0)).toThrow("Dropout: rate: expected a number in [0, 1), got 1");
   });

@@ -155,7 +155,15 @@ export class Mlp implements Module {
     this.parameters = Object.fromEntries(
       this.layers.map((layer, index) => [`layer${index}`, layer.parameters]),
     );
-    this.activation = ACTIVATIONS[options.activation ?? "relu"];
+    const activation = options.activation ?? "relu";
+    if (!Object.hasOwn(ACTIVATIONS, activation))
+      throw new NnError(
+        "Mlp",
+        "activation",
+        `one of ${Object.keys(ACTIVATIONS).join(", ")}`,
+        JSON.stringify(activation),
+      );
+    this.activation = ACTIVATIONS[activation];
     // One seed per hidden layer: a shared seed would give same-width layers the same mask.
     this.drops = sizes
       .slice(2)
