@@ -73,7 +73,9 @@ async function headNll(
 }
 
 describe("CrfHead's loss is @xlt/crf's nll", () => {
-  it("with BIO constraints: loss and gradients (emissions, transitions, start, end) match", async () => {
+  it("with BIO constraints: loss and gradients (emissions, transitions, start, end) match", {
+    timeout: 30_000,
+  }, async () => {
     const head = new CrfHead({ inputSize: 2, labels: LABELS, scheme: "BIO", dtype: "float64" });
     await fc.assert(
       fc.asyncProperty(problem, async ({ lengths, seed, tags }) => {
@@ -103,7 +105,7 @@ describe("CrfHead's loss is @xlt/crf's nll", () => {
     );
   });
 
-  it("without a scheme, every transition is free", async () => {
+  it("without a scheme, every transition is free", { timeout: 30_000 }, async () => {
     const head = new CrfHead({ inputSize: 2, labels: LABELS, dtype: "float64" });
     expect(head.allowed).toBeUndefined();
     const lengths = [3, 1];
@@ -122,7 +124,9 @@ describe("CrfHead's loss is @xlt/crf's nll", () => {
     expect(Math.abs((numbers(result.loss)[0] ?? Number.NaN) - expected.loss)).toBeLessThan(1e-9);
   });
 
-  it("a gold path that breaks the scheme costs about -FORBIDDEN_SCORE per broken step, not NaN", async () => {
+  it("a gold path that breaks the scheme costs about -FORBIDDEN_SCORE per broken step, not NaN", {
+    timeout: 30_000,
+  }, async () => {
     const head = new CrfHead({ inputSize: 2, labels: LABELS, scheme: "BIO", dtype: "float64" });
     const emissions = new Float64Array(1 * 2 * 5);
     // Starts inside (I-PER) and then jumps to I-LOC: two forbidden steps.

@@ -5,7 +5,7 @@ import { joinLast } from "./join.js";
 import { numbers } from "./test-utils/values.js";
 
 describe("joinLast", () => {
-  it("equals concat on the last axis, value and gradient", async () => {
+  it("equals concat on the last axis, value and gradient", { timeout: 30_000 }, async () => {
     const graph = new Graph();
     const a = graph.input("a", "float64", ["batch", 2]);
     const b = graph.input("b", "float64", ["batch", 3]);

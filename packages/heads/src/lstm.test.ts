@@ -32,7 +32,9 @@ const f64 = (data: readonly number[], dims: readonly number[]): TensorValue => (
 });
 
 describe("BiLstm gradients equal torch nn.LSTM (float64, packed sequences)", () => {
-  it("2 layers, bidirectional, variable lengths: output, h_n, loss and every gradient", async () => {
+  it("2 layers, bidirectional, variable lengths: output, h_n, loss and every gradient", {
+    timeout: 30_000,
+  }, async () => {
     const ref = reference.bilstm;
     const { batch: B, steps: T, features: D, hidden: H, layers: L, lengths } = ref;
     const lstm = new BiLstm({ inputSize: D, hiddenSize: H, layers: L, dtype: "float64" });
@@ -105,7 +107,7 @@ function onnxGates(forward: Float32Array, backward: Float32Array, H: number): Fl
 }
 
 describe("BiLstm forward equals ONNX's LSTM op on onnxruntime-node (float32)", () => {
-  it("2 bidirectional layers with sequence_lens", async () => {
+  it("2 bidirectional layers with sequence_lens", { timeout: 30_000 }, async () => {
     const [B, T, D, H] = [4, 6, 5, 3];
     const lengths = [6, 1, 4, 3];
     const lstm = new BiLstm({ inputSize: D, hiddenSize: H, layers: 2, dropout: 0.5 });
@@ -260,6 +262,12 @@ describe("BiLstm errors", () => {
     expect(() => new BiLstm({ inputSize: 2, hiddenSize: 2, dropout: 1 })).toThrow(
       "BiLstm: options.dropout: expected a number in [0, 1), got 1",
     );
+    expect(() => new BiLstm({ inputSize: 2, hiddenSize: 2, layers: 1024 })).toThrow(
+      "BiLstm: options.layers: expected fewer than 1024, got 1024",
+    );
+    expect(() => new BiLstm({ inputSize: 2, hiddenSize: 2, seed: -1 })).toThrow(
+      "BiLstm: options.seed: expected an integer in [0, 2097150], got -1",
+    );
     const lstm = new BiLstm({ inputSize: 2, hiddenSize: 2 });
     const graph = new Graph();
     const params = bind(lstm.parameters, (path, p) => graph.input(path, "float32", p.shape));
@@ -285,7 +293,9 @@ describe("BiLstm errors", () => {
 });
 
 describe("BiLstm dropout", () => {
-  it("drops between layers in training only, never after the top layer (as torch)", async () => {
+  it("drops between layers in training only, never after the top layer (as torch)", {
+    timeout: 30_000,
+  }, async () => {
     const run = async (layers: number, training: boolean) => {
       const lstm = new BiLstm({ inputSize: 3, hiddenSize: 4, layers, dropout: 0.5, seed: 9 });
       const values = initialize(lstm.parameters, 1);
@@ -303,5 +313,30 @@ describe("BiLstm dropout", () => {
     };
     expect(await run(1, true)).toEqual(await run(1, false));
     expect(await run(2, true)).not.toEqual(await run(2, false));
+  });
+
+  it("keys the masks by context.key: same key same masks, another key other masks", {
+    timeout: 30_000,
+  }, async () => {
+    const lstm = new BiLstm({ inputSize: 3, hiddenSize: 4, layers: 2, dropout: 0.5, seed: 9 });
+    const values = initialize(lstm.parameters, 1);
+    const run = async (key: bigint) => {
+      const graph = new Graph();
+      const params = bind(lstm.parameters, (path, p) =>
+        graph.constant(values.get(path) as Float32Array, p.shape),
+      );
+      const x = graph.constant(
+        Float32Array.from({ length: 2 * 5 * 3 }, (_, i) => Math.sin(i)),
+        [2, 5, 3],
+      );
+      const mask = graph.constant(maskData([5, 3], 5), [2, 5]);
+      const k = graph.input("key", "int64", []);
+      const { output } = lstm.forward(params, { x, mask }, { training: true, key: k });
+      // Each evaluate runs a new ORT session: an unkeyed stream would restart in each.
+      return numbers((await evaluate({ output }, { key: { data: BigInt64Array.of(key), dims: [] } })).output);
+    };
+    const first = await run(1025n);
+    expect(await run(1025n)).toEqual(first);
+    expect(await run(2049n)).not.toEqual(first);
   });
 });

@@ -25,6 +25,7 @@ import {
   type TensorTree,
   uniform,
 } from "@xlt/nn";
+import { checkDropoutSeed, DROPOUT_SITES, dropoutSeed } from "./dropout-seeds.js";
 import { HeadsError } from "./errors.js";
 import { joinLast } from "./join.js";
 
@@ -37,9 +38,15 @@ export interface BiLstmOptions {
   readonly layers?: number;
   /** Run a second, reversed LSTM and concatenate (default true). */
   readonly bidirectional?: boolean;
-  /** Dropout on each layer's output before the next layer, as torch's `nn.LSTM` (default 0). */
+  /**
+   * Dropout on each layer's output before the next layer, as torch's `nn.LSTM` (default 0); masks
+   * keyed by `context.key` (the optimizer step) when given, so they replay exactly on resume.
+   */
   readonly dropout?: number;
-  /** Seed of the dropout masks (default 0). */
+  /**
+   * Seed of the dropout masks (default 0), an integer in [0, `MAX_DROPOUT_SEED`]: the input
+   * of layer `l ≥ 1` is dropped with seed `dropoutSeed(seed, l)` (see {@link DROPOUT_SITES}).
+   */
   readonly seed?: number;
   readonly dtype?: ParameterDType;
 }
@@ -141,6 +148,9 @@ export class BiLstm implements Module<LstmInput, LstmOutput> {
     positive("options.inputSize", options.inputSize);
     positive("options.hiddenSize", options.hiddenSize);
     positive("options.layers", options.layers ?? 1);
+    if ((options.layers ?? 1) >= DROPOUT_SITES)
+      throw new HeadsError("BiLstm", "options.layers", `fewer than ${DROPOUT_SITES}`, String(options.layers));
+    checkDropoutSeed("BiLstm", "options.seed", options.seed ?? 0);
     const rate = options.dropout ?? 0;
     if (!(rate >= 0 && rate < 1))
       throw new HeadsError("BiLstm", "options.dropout", "a number in [0, 1)", String(rate));
@@ -199,7 +209,8 @@ export class BiLstm implements Module<LstmInput, LstmOutput> {
     const hidden: Tensor[] = [];
     let h = x;
     for (let layer = 0; layer < this.layers; layer += 1) {
-      if (layer > 0) h = dropout(h, this.dropout, this.seed + layer, context.training);
+      if (layer > 0)
+        h = dropout(h, this.dropout, dropoutSeed(this.seed, layer), context.training, context.key);
       const layerParams = subtree(params, `l${layer}`);
       const forward = runDirection(subtree(layerParams, "forward"), h, mask, this.hiddenSize, false);
       hidden.push(forward.last);

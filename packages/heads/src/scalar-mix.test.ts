@@ -20,7 +20,9 @@ function softmaxOf(values: readonly number[]): number[] {
 }
 
 describe("ScalarMix", () => {
-  it("is γ · Σ softmax(w)_l · h_l, and its weight gradient matches central differences", async () => {
+  it("is γ · Σ softmax(w)_l · h_l, and its weight gradient matches central differences", {
+    timeout: 30_000,
+  }, async () => {
     const mix = new ScalarMix(L, { dtype: "float64" });
     const graph = new Graph();
     const params = bind(mix.parameters, (path, p) => graph.input(path, "float64", p.shape));
@@ -56,7 +58,7 @@ describe("ScalarMix", () => {
     }
   });
 
-  it("starts as an even mix", async () => {
+  it("starts as an even mix", { timeout: 30_000 }, async () => {
     const mix = new ScalarMix(2);
     expect(mix.parameters.weights).toBeDefined();
     expect(() => new ScalarMix(0)).toThrow(new HeadsError("ScalarMix", "layers", "a positive integer", "0"));
@@ -69,7 +71,7 @@ describe("ScalarMix", () => {
 });
 
 describe("TokenScalarMix", () => {
-  it("mixes each token with its own softmax weights (direct computation)", async () => {
+  it("mixes each token with its own softmax weights (direct computation)", { timeout: 30_000 }, async () => {
     const mix = new TokenScalarMix(L, F, { dtype: "float64" });
     const graph = new Graph();
     const params = bind(mix.parameters, (path, p) => graph.input(path, "float64", p.shape));

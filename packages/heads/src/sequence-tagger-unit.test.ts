@@ -106,6 +106,9 @@ describe("SequenceTagger errors", () => {
     expect(() => SequenceTagger.create(SENTENCES, { head: "mlp" as "crf" })).toThrow(
       'SequenceTagger: options.head: expected "crf" or "softmax", got "mlp"',
     );
+    expect(() => SequenceTagger.create(SENTENCES, { seed: 2 ** 31 })).toThrow(
+      "SequenceTagger: options.seed: expected an integer in [0, 2097150], got 2147483648",
+    );
     const tagger = SequenceTagger.create(SENTENCES, { wordDim: 4, hidden: 4 });
     expect(() => tagger.encode([])).toThrow(
       "SequenceTagger.encode: sentences: expected at least one sentence, got none",

@@ -28,6 +28,7 @@ import {
 } from "@xlt/runtime";
 import { CharVocabulary } from "@xlt/tokenize";
 import { CrfHead } from "./crf-head.js";
+import { checkDropoutSeed, dropoutSeed } from "./dropout-seeds.js";
 import { HeadsError } from "./errors.js";
 import type { FloatArray, TaggingHead } from "./head.js";
 import { BiLstm } from "./lstm.js";
@@ -67,14 +68,21 @@ export interface SequenceTaggerOptions {
   readonly hidden?: number;
   /** BiLSTM layers (default 1). */
   readonly layers?: number;
-  /** Dropout on the word representations, between BiLSTM layers and before the head (default 0). */
+  /**
+   * Dropout on the word representations, between BiLSTM layers and before the head (default 0);
+   * masks keyed by the optimizer step, so a resumed run draws the same masks as an uninterrupted one.
+   */
   readonly dropout?: number;
   /**
    * What the head sees: the top BiLSTM layer (`"none"`, default), or a learned mix of all layers,
    * `"scalar"` ({@link ScalarMix}) or `"token"` ({@link TokenScalarMix}), under `mix.*`.
    */
   readonly layerMix?: "none" | "scalar" | "token";
-  /** Seed of the dropout masks (default 0). */
+  /**
+   * Seed of the dropout masks (default 0), an integer in [0, `MAX_DROPOUT_SEED`]: each dropout site
+   * gets its own seed `seed · DROPOUT_SITES + site` (0 before the BiLSTM, the layer index between
+   * BiLSTM layers, `layers` before the head).
+   */
   readonly seed?: number;
   readonly dtype?: ParameterDType;
 }
@@ -148,6 +156,7 @@ function resolve(options: SequenceTaggerOptions): SequenceTaggerConfig["options"
       '"none", "scalar" or "token"',
       JSON.stringify(value.layerMix),
     );
+  checkDropoutSeed("SequenceTagger", "options.seed", value.seed);
   if (value.head !== "crf" && value.head !== "softmax")
     throw new HeadsError("SequenceTagger", "options.head", '"crf" or "softmax"', JSON.stringify(value.head));
   if (value.scheme !== null && value.head !== "crf")
@@ -202,7 +211,7 @@ export class SequenceTagger {
       hiddenSize: options.hidden,
       layers: options.layers,
       dropout: options.dropout,
-      seed: options.seed + 1,
+      seed: options.seed,
       dtype: options.dtype,
     });
     const dtype = options.dtype;
@@ -260,10 +269,11 @@ export class SequenceTagger {
       { words, ...(inputs.chars ? { chars: inputs.chars, charRows: inputs.charRows as Tensor } : {}) },
       context,
     ); // shape: [batch, steps, features]
-    const x = dropout(encoded, rate, seed, context.training);
+    const x = dropout(encoded, rate, dropoutSeed(seed, 0), context.training, context.key);
     const { output: top, layers } = this.lstm.forward(subtree(params, "lstm"), { x, mask }, context);
     const output = this.mix ? this.mix.forward(subtree(params, "mix"), layers) : top;
-    const features = dropout(output, rate, seed + 1000, context.training); // shape: [batch, steps, 2H]
+    const site = this.config.options.layers; // one past the BiLSTM's sites
+    const features = dropout(output, rate, dropoutSeed(seed, site), context.training, context.key); // shape: [batch, steps, 2H]
     const head = subtree(params, "head");
     const scores = this.head.forward(head, features); // shape: [batch, steps, K]
     return { loss: this.head.loss(head, { scores, tags: inputs.tags as Tensor, mask }), outputs: { scores } };

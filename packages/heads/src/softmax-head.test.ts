@@ -6,7 +6,7 @@ import { SoftmaxHead } from "./softmax-head.js";
 import { maskData, numbers } from "./test-utils/values.js";
 
 describe("SoftmaxHead", () => {
-  it("loss is the mean cross-entropy over real steps (direct computation)", async () => {
+  it("loss is the mean cross-entropy over real steps (direct computation)", { timeout: 30_000 }, async () => {
     const head = new SoftmaxHead({ inputSize: 2, labels: ["A", "B", "C"], dtype: "float64" });
     const [B, T, K] = [2, 3, 3];
     const lengths = [3, 1];

@@ -38,7 +38,9 @@ async function encode(encoder: WordEncoder, seed: number) {
 }
 
 describe("WordEncoder", () => {
-  it("char CNN: word embedding then max over characters of ReLU(window · W + b) (direct computation)", async () => {
+  it("char CNN: word embedding then max over characters of ReLU(window · W + b) (direct computation)", {
+    timeout: 30_000,
+  }, async () => {
     const [E, F] = [2, 3];
     const encoder = new WordEncoder({
       words: 5,
@@ -80,7 +82,9 @@ describe("WordEncoder", () => {
     expect(maxDifference(out, expected)).toBeLessThan(1e-12);
   });
 
-  it("char BiLSTM: the final forward and backward states of the word's characters", async () => {
+  it("char BiLSTM: the final forward and backward states of the word's characters", {
+    timeout: 30_000,
+  }, async () => {
     const encoder = new WordEncoder({
       words: 5,
       wordDim: 2,

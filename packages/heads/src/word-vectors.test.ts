@@ -37,7 +37,7 @@ describe("word vectors", () => {
     expect(weight[6]).not.toBe(0);
   });
 
-  it("initialises a tagger's word embeddings", async () => {
+  it("initialises a tagger's word embeddings", { timeout: 30_000 }, async () => {
     const sentences = [{ words: ["Anna", "cat"], tags: ["N", "N"] }];
     const tagger = SequenceTagger.create(sentences, {
       wordDim: 2,
