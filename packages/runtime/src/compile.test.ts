@@ -4,6 +4,7 @@ import { Linear, Mlp, type Parameter } from "@xlt/nn";
 import { describe, expect, it } from "vitest";
 import { compile } from "./compile.js";
 import type { OptimizerOptions } from "./optimizers.js";
+import { linearWarmupDecay, type Schedule } from "./schedules.js";
 import type { LossFunction } from "./train-graph.js";
 
 interface Run {
@@ -29,7 +30,7 @@ const groups = [
   { name: "top", match: /^layer1\./, lr: 0.02, weightDecay: 0.1 },
 ];
 
-async function train(optimizer: OptimizerOptions) {
+async function train(optimizer: OptimizerOptions, schedule: Schedule = () => 1) {
   const values = new Map(Object.entries(fixture.init).map(([name, data]) => [name, Float64Array.from(data)]));
   const session = await compile(mlp, loss, {
     inputs: { x: { dtype: "float64", shape: ["batch", 4] }, y: { dtype: "int64", shape: ["batch"] } },
@@ -39,20 +40,25 @@ async function train(optimizer: OptimizerOptions) {
     values,
   });
   const results = [];
-  for (let step = 0; step < 4; step += 1) results.push(await session.trainStep(batch));
+  for (let step = 0; step < 4; step += 1)
+    results.push(await session.trainStep(batch, schedule(session.step)));
   return { session, results };
 }
 
 describe("compile: one ONNX graph per training step matches torch", () => {
-  const cases: [string, OptimizerOptions][] = [
+  // The *_warmup_decay runs: torch's LambdaLR with xlt's linearWarmupDecay(2, 6) (multipliers 0,
+  // 0.5, 1, 0.75), so AdamW's decoupled weight decay must use the scheduled learning rate too.
+  const cases: [string, OptimizerOptions, Schedule?][] = [
     ["adamw", { kind: "adamw" }],
     ["adam", { kind: "adam" }],
     ["sgd", { kind: "sgd", momentum: 0.9 }],
+    ["adamw_warmup_decay", { kind: "adamw" }, linearWarmupDecay(2, 6)],
+    ["sgd_warmup_decay", { kind: "sgd", momentum: 0.9 }, linearWarmupDecay(2, 6)],
   ];
-  for (const [name, optimizer] of cases) {
+  for (const [name, optimizer, schedule] of cases) {
     it(`${name}: losses, gradient norms and final parameters to 1e-9 (MLP, clipping, groups, no decay on biases)`, async () => {
       const reference = fixture.runs[name] as Run;
-      const { session, results } = await train(optimizer);
+      const { session, results } = await train(optimizer, schedule);
       for (const [step, result] of results.entries()) {
         expect(Math.abs(result.loss - (reference.losses[step] ?? 0))).toBeLessThan(1e-9);
         expect(Math.abs(result.gradNorm - (reference.grad_norms[step] ?? 0))).toBeLessThan(1e-9);
