@@ -1,9 +1,11 @@
+export { TaggerError } from "./errors.js";
 export {
   accuracyOf,
   baselineAccuracy,
   batches,
   buildVocabulary,
   CONTEXT,
+  datasetAccuracy,
   type Examples,
   encode,
   INPUTS,

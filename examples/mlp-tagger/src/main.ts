@@ -5,10 +5,10 @@ import { parseArgs } from "node:util";
 import { loadCorpus } from "@xlt/data";
 import { compile, cosineWithWarmup, loadCheckpoint, type StepSession, Trainer } from "@xlt/runtime";
 import {
-  accuracyOf,
   baselineAccuracy,
   batches,
   buildVocabulary,
+  datasetAccuracy,
   type Examples,
   encode,
   INPUTS,
@@ -56,18 +56,8 @@ const session = await compile(model, model.loss, {
   seed,
 });
 
-async function accuracy(current: StepSession, examples: Examples): Promise<number> {
-  const order = Array.from({ length: examples.count }, (_, i) => i);
-  let correct = 0;
-  for (const batch of batches(examples, order, 2048)) {
-    const { logits } = await current.evalStep(batch);
-    const gold = batch.tags?.data;
-    if (logits?.data instanceof Float32Array && gold instanceof BigInt64Array) {
-      correct += accuracyOf(logits.data, gold, vocabulary.tags.length) * gold.length;
-    }
-  }
-  return correct / examples.count;
-}
+const accuracy = (current: StepSession, examples: Examples) =>
+  datasetAccuracy(current, examples, vocabulary.tags.length);
 
 const stepsPerEpoch = Math.ceil(trainSet.count / batchSize);
 const trainer = new Trainer({

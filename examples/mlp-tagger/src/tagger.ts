@@ -1,7 +1,8 @@
 import type { TaggedSentence } from "@xlt/data";
 import { concat, crossEntropy, reshape, type Tensor } from "@xlt/graph";
 import { Embedding, type ForwardContext, Mlp, type ParameterTree, subtree, type TensorTree } from "@xlt/nn";
-import type { Batch } from "@xlt/runtime";
+import type { Batch, StepSession } from "@xlt/runtime";
+import { TaggerError } from "./errors.js";
 
 /** Words on each side of the tagged word that the window sees. */
 export const CONTEXT = 2;
@@ -185,4 +186,35 @@ export function accuracyOf(logits: Float32Array, gold: BigInt64Array, tags: numb
     if (BigInt(best) === gold[row]) correct += 1;
   }
   return correct / gold.length;
+}
+
+/**
+ * Token accuracy of `session`'s evaluation-mode predictions over all of `examples`, in batches of
+ * 2048. Every batch must give float32 `logits` `[n, tags]`: one that does not throws rather than
+ * counting its tokens as wrong.
+ */
+export async function datasetAccuracy(
+  session: Pick<StepSession, "evalStep">,
+  examples: Examples,
+  tags: number,
+): Promise<number> {
+  const order = Array.from({ length: examples.count }, (_, i) => i);
+  let correct = 0;
+  let start = 0;
+  for (const batch of batches(examples, order, 2048)) {
+    const { logits } = await session.evalStep(batch);
+    const gold = examples.tags.subarray(start, start + (batch.tags?.dims[0] ?? 0));
+    start += gold.length;
+    if (!(logits?.data instanceof Float32Array) || logits.data.length !== gold.length * tags) {
+      const got = logits ? `${logits.data.constructor.name} of ${logits.data.length} values` : "no logits";
+      throw new TaggerError(
+        "datasetAccuracy",
+        "session",
+        `float32 logits of ${gold.length * tags} values`,
+        got,
+      );
+    }
+    correct += accuracyOf(logits.data, gold, tags) * gold.length;
+  }
+  return correct / examples.count;
 }
