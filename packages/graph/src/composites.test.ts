@@ -52,9 +52,13 @@ describe("composites: gradients through their primitives match central differenc
       fc.asyncProperty(shapes, seeds, async (shape, seed) => {
         const random = rng(seed);
         const last = [shape[shape.length - 1] ?? 1];
+        // Columns 5 apart keep each row's spread at least 1: a near-constant row (its variance near
+        // 0) makes the normalisation so curved that central differences, not the gradient, err.
+        const x = randomInput(shape, random);
+        for (let i = 0; i < x.data.length; i += 1) x.data[i] = (x.data[i] ?? 0) + 5 * (i % (last[0] ?? 1));
         const error = await checkGrads(
           (x, g, b) => layerNorm(x, g, b),
-          [randomInput(shape, random), randomInput(last, random), randomInput(last, random)],
+          [x, randomInput(last, random), randomInput(last, random)],
           seed,
         );
         expect(error).toBeLessThan(1e-6);
