@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { median, table } from "@xlt/bench-common";
 import { SequenceTagger } from "@xlt/heads";
-import { median, table } from "./stats.js";
 
 // The shapes the issue names: vocabulary 5000, embeddings 100, BiLSTM 2 × 128, 17 tags, batch 32 × 40.
 const CONFIG = { vocab: 5000, dim: 100, hidden: 128, layers: 2, tags: 17, batch: 32, steps: 40 };

@@ -3,6 +3,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { median } from "@xlt/bench-common";
 import { LinearChainCrf } from "@xlt/crf";
 import { type Agreement, comparePaths, maxRelativeError } from "./agreement.js";
 import {
@@ -16,7 +17,7 @@ import {
 } from "./peers.js";
 import { encodeProblem, makeProblem, type Problem } from "./problem.js";
 import { formatRate, markdownTable } from "./report.js";
-import { logLogSlope, median, timeRuns } from "./stats.js";
+import { logLogSlope, timeRuns } from "./stats.js";
 
 const { values } = parseArgs({
   options: {

@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { logLogSlope, median, timeRuns } from "./stats.js";
-
-describe("median", () => {
-  it("takes the middle value, or the mean of the two middle ones", () => {
-    expect(median([3, 1, 2])).toBe(2);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-  });
-});
+import { logLogSlope, timeRuns } from "./stats.js";
 
 describe("logLogSlope", () => {
   it("recovers the exponent of a power law", () => {

@@ -1,12 +1,3 @@
-/** The median of a non-empty list. */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
 /** Least-squares slope of log(y) against log(x): 1 means y grows linearly in x. */
 export function logLogSlope(x: readonly number[], y: readonly number[]): number {
   const lx = x.map(Math.log);

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { median, table } from "@xlt/bench-common";
 import { add, createSession, crossEntropy, Graph, type Tensor, toOnnx, toOrtTensor } from "@xlt/graph";
 import { flatten, Mlp } from "@xlt/nn";
 import { compile } from "@xlt/runtime";
-import { median, table } from "./stats.js";
 
 interface Config {
   readonly name: string;

@@ -1,0 +1,1 @@
+export { median, table } from "./stats.js";
