@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { type ConlluTagColumn, conlluToTagged, readConllu, untaggedWord } from "./conllu.js";
+import { type ConlluTagColumn, conlluToTagged, readConllu, UPOS_TAGS, untaggedWord } from "./conllu.js";
 import { DataError, show } from "./errors.js";
 import { type LanguageInfo, languageInfo } from "./languages.js";
 import type { TaggedSentence } from "./types.js";
@@ -39,25 +39,6 @@ export interface CorpusInfo {
   directory: string;
 }
 
-const UPOS = [
-  "ADJ",
-  "ADP",
-  "ADV",
-  "AUX",
-  "CCONJ",
-  "DET",
-  "INTJ",
-  "NOUN",
-  "NUM",
-  "PART",
-  "PRON",
-  "PROPN",
-  "PUNCT",
-  "SCONJ",
-  "SYM",
-  "VERB",
-  "X",
-];
 const NER = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"];
 
 const UD_ATTRIBUTION =
@@ -147,7 +128,7 @@ function build(): CorpusInfo[] {
         ...common,
         task: "pos",
         format: "conllu",
-        tagSet: UPOS,
+        tagSet: UPOS_TAGS,
         license: "CC BY-SA 4.0",
         attribution: UD_ATTRIBUTION,
       });
