@@ -1,3 +1,4 @@
+import { addedTokens } from "./added-tokens.js";
 import { show, TokenizeError } from "./errors.js";
 import { learnMerges } from "./merges.js";
 import { WordTokenizer } from "./tokenizer.js";
@@ -42,18 +43,6 @@ const UNIGRAM_ONLY = [
 
 const BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 const BPE_SPECIALS = ["<|endoftext|>"];
-
-function addedTokens(specials: readonly string[]): Record<string, unknown>[] {
-  return specials.map((content, id) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
-}
 
 function skeleton(
   model: "wordpiece" | "bpe",

@@ -1,3 +1,4 @@
+import { addedTokens } from "./added-tokens.js";
 import { show, TokenizeError } from "./errors.js";
 import { WordTokenizer } from "./tokenizer.js";
 import { type CountedWord, trainUnigramPieces } from "./unigram.js";
@@ -31,15 +32,7 @@ function skeleton(
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: specials.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: addedTokens(specials),
     normalizer: null,
     pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "WhitespaceSplit" }, metaspace] },
     post_processor: null,
