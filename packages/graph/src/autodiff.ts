@@ -1,7 +1,7 @@
 import { isFloat } from "./dtype.js";
 import { add, scalarLike } from "./elementwise.js";
 import { GraphError } from "./errors.js";
-import type { Node, Tensor } from "./graph.js";
+import { ancestors, type Node, type Tensor } from "./graph.js";
 import { formatShape, sameShape } from "./shape.js";
 import { reduceSum, squeeze, zerosLike } from "./structural.js";
 
@@ -22,29 +22,6 @@ export function sumTo(g: Tensor, target: Tensor): Tensor {
   const axes = target.shape.flatMap((dim, index) => (dim === 1 && result.shape[index] !== 1 ? [index] : []));
   if (axes.length > 0) result = reduceSum(result, axes, true);
   return result;
-}
-
-function producer(tensor: Tensor): Node | null {
-  return tensor.source.kind === "node" ? tensor.source.node : null;
-}
-
-/** Nodes that `outputs` depend on within their graph, in topological (creation) order. */
-function ancestors(outputs: readonly Tensor[]): Node[] {
-  const seen = new Set<Node>();
-  const stack = outputs.flatMap((tensor) => {
-    const node = producer(tensor);
-    return node ? [node] : [];
-  });
-  while (stack.length > 0) {
-    const node = stack.pop() as Node;
-    if (seen.has(node)) continue;
-    seen.add(node);
-    for (const input of node.inputs) {
-      const parent = producer(input);
-      if (parent && !seen.has(parent)) stack.push(parent);
-    }
-  }
-  return [...seen].sort((a, b) => a.order - b.order);
 }
 
 /**

@@ -1,9 +1,5 @@
-import type { Node, Tensor } from "./graph.js";
+import { type Node, producer, type Tensor } from "./graph.js";
 import { formatShape } from "./shape.js";
-
-function producer(tensor: Tensor): Node | null {
-  return tensor.source.kind === "node" ? tensor.source.node : null;
-}
 
 function preview(tensor: Tensor): string {
   if (tensor.source.kind !== "constant") return "";

@@ -312,3 +312,24 @@ function describeAttrs(attrs: unknown): string {
   }
   return parts.join(", ");
 }
+
+/** The node that computed `tensor`, or null for inputs, initializers and constants. Internal. */
+export function producer(tensor: Tensor): Node | null {
+  return tensor.source.kind === "node" ? tensor.source.node : null;
+}
+
+/** Nodes that `outputs` depend on within their graph, in topological (creation) order. Internal. */
+export function ancestors(outputs: readonly Tensor[]): Node[] {
+  const seen = new Set<Node>();
+  const stack = outputs.flatMap((tensor) => producer(tensor) ?? []);
+  while (stack.length > 0) {
+    const node = stack.pop() as Node;
+    if (seen.has(node)) continue;
+    seen.add(node);
+    for (const input of node.inputs) {
+      const parent = producer(input);
+      if (parent && !seen.has(parent)) stack.push(parent);
+    }
+  }
+  return [...seen].sort((a, b) => a.order - b.order);
+}

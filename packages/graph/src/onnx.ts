@@ -1,7 +1,15 @@
 import onnxProto from "onnx-proto";
 import { type DType, ONNX_DTYPE, type TensorData } from "./dtype.js";
 import { GraphError } from "./errors.js";
-import type { EmitContext, Graph, Node, OnnxAttribute, Shape, Tensor } from "./graph.js";
+import {
+  ancestors,
+  type EmitContext,
+  type Graph,
+  type Node,
+  type OnnxAttribute,
+  type Shape,
+  type Tensor,
+} from "./graph.js";
 
 const { onnx } = onnxProto;
 
@@ -59,26 +67,6 @@ function attribute(name: string, value: OnnxAttribute): onnxProto.onnx.IAttribut
   if ("float" in value) return { name, type: ATTRIBUTE.FLOAT, f: value.float };
   if ("string" in value) return { name, type: ATTRIBUTE.STRING, s: new TextEncoder().encode(value.string) };
   return { name, type: ATTRIBUTE.GRAPH, g: value.graph };
-}
-
-function producer(tensor: Tensor): Node | null {
-  return tensor.source.kind === "node" ? tensor.source.node : null;
-}
-
-/** Nodes of `graph` that `outputs` need, in creation order. */
-function neededNodes(outputs: readonly Tensor[]): Node[] {
-  const seen = new Set<Node>();
-  const stack = outputs.flatMap((tensor) => producer(tensor) ?? []);
-  while (stack.length > 0) {
-    const node = stack.pop() as Node;
-    if (seen.has(node)) continue;
-    seen.add(node);
-    for (const input of node.inputs) {
-      const parent = producer(input);
-      if (parent) stack.push(parent);
-    }
-  }
-  return [...seen].sort((a, b) => a.order - b.order);
 }
 
 /** Shared state of one serialisation: fresh-name counter and external data. */
@@ -219,7 +207,7 @@ class GraphEmitter implements EmitContext {
     root: boolean,
     outputNames?: readonly string[],
   ): onnxProto.onnx.IGraphProto {
-    const nodes = neededNodes(outputs);
+    const nodes = ancestors(outputs);
     if (outputNames) {
       for (const [index, tensor] of outputs.entries()) {
         const name = outputNames[index];
