@@ -1,3 +1,11 @@
+export {
+  type AttentionOptions,
+  MASKED_SCORE,
+  mergeHeads,
+  positionsAlong,
+  scaledDotProductAttention,
+  splitHeads,
+} from "./attention.js";
 export { NnError } from "./errors.js";
 export {
   constant,
