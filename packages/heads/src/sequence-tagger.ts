@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TagScheme } from "@xlt/crf";
 import { dropout, equal, not, type Tensor } from "@xlt/graph";
@@ -26,7 +26,7 @@ import {
   type TrainingSession,
   writeFileAtomic,
 } from "@xlt/runtime";
-import { CharVocabulary } from "@xlt/tokenize";
+import { CharVocabulary, WordTokenizer } from "@xlt/tokenize";
 import { CrfHead } from "./crf-head.js";
 import { checkDropoutSeed, dropoutSeed } from "./dropout-seeds.js";
 import { HeadsError } from "./errors.js";
@@ -64,6 +64,15 @@ export interface SequenceTaggerOptions {
   readonly charHidden?: number;
   /** Char CNN window (default 3). */
   readonly cnnWidth?: number;
+  /**
+   * A subword tokenizer (e.g. one trained with `@xlt/tokenize`'s `trainTokenizer` on source and
+   * target text): each word's representation then also holds the mean of its pieces' embeddings
+   * (`encoder.subwords.weight`). Given to `create` only; the tagger keeps it in its config and saves
+   * it as `tokenizer.json`.
+   */
+  readonly subwords?: WordTokenizer;
+  /** Subword-piece embedding size: default 32 with `subwords`, and 0 (no subword encoder) without. */
+  readonly subwordDim?: number;
   /** BiLSTM hidden units per direction (default 64). */
   readonly hidden?: number;
   /** BiLSTM layers (default 1). */
@@ -89,10 +98,14 @@ export interface SequenceTaggerOptions {
 
 /** Everything needed to rebuild a tagger: its resolved options and vocabularies (`config.json`). */
 export interface SequenceTaggerConfig {
-  readonly options: Required<Omit<SequenceTaggerOptions, "scheme">> & { readonly scheme: TagScheme | null };
+  readonly options: Required<Omit<SequenceTaggerOptions, "scheme" | "subwords">> & {
+    readonly scheme: TagScheme | null;
+  };
   readonly labels: readonly string[];
   readonly words: WordVocabularyJson;
   readonly chars: readonly string[];
+  /** The subword tokenizer's `tokenizer.json` object, when `options.subwordDim > 0` (saved beside `config.json`). */
+  readonly subwords?: Record<string, unknown>;
 }
 
 /** Learning rates of the four parameter groups; every trainable parameter is in exactly one. */
@@ -131,7 +144,10 @@ export interface TaggerPrediction {
   readonly confidences: number[][];
 }
 
-function resolve(options: SequenceTaggerOptions): SequenceTaggerConfig["options"] {
+function resolve(
+  options: Omit<SequenceTaggerOptions, "subwords">,
+  subwords: boolean,
+): SequenceTaggerConfig["options"] {
   const value = {
     head: options.head ?? "crf",
     scheme: options.scheme ?? null,
@@ -142,6 +158,7 @@ function resolve(options: SequenceTaggerOptions): SequenceTaggerConfig["options"
     charDim: options.charDim ?? 16,
     charHidden: options.charHidden ?? 32,
     cnnWidth: options.cnnWidth ?? 3,
+    subwordDim: options.subwordDim ?? (subwords ? 32 : 0),
     hidden: options.hidden ?? 64,
     layers: options.layers ?? 1,
     dropout: options.dropout ?? 0,
@@ -157,6 +174,13 @@ function resolve(options: SequenceTaggerOptions): SequenceTaggerConfig["options"
       JSON.stringify(value.layerMix),
     );
   checkDropoutSeed("SequenceTagger", "options.seed", value.seed);
+  if (subwords ? !(Number.isInteger(value.subwordDim) && value.subwordDim >= 1) : value.subwordDim !== 0)
+    throw new HeadsError(
+      "SequenceTagger",
+      "options.subwordDim",
+      subwords ? "a positive integer (with subwords)" : "0 (no subwords tokenizer)",
+      String(value.subwordDim),
+    );
   if (value.head !== "crf" && value.head !== "softmax")
     throw new HeadsError("SequenceTagger", "options.head", '"crf" or "softmax"', JSON.stringify(value.head));
   if (value.scheme !== null && value.head !== "crf")
@@ -177,6 +201,8 @@ export class SequenceTagger {
   readonly config: SequenceTaggerConfig;
   readonly words: WordVocabulary;
   readonly chars: CharVocabulary | undefined;
+  /** The subword tokenizer, when the tagger has a subword encoder. */
+  readonly subwords: WordTokenizer | undefined;
   readonly head: TaggingHead;
   /** Parameter values the tagger was loaded with (compile starts from them). */
   readonly values: ReadonlyMap<string, FloatArray> | undefined;
@@ -186,16 +212,22 @@ export class SequenceTagger {
   private readonly tagIds: ReadonlyMap<string, number>;
 
   constructor(config: SequenceTaggerConfig, values?: ReadonlyMap<string, FloatArray>) {
-    const options = resolve({ ...config.options, scheme: config.options.scheme ?? undefined });
+    const options = resolve(
+      { ...config.options, scheme: config.options.scheme ?? undefined },
+      config.subwords !== undefined,
+    );
     this.config = { ...config, options };
     this.values = values;
     this.words = WordVocabulary.fromJSON(config.words);
     const spelled = options.charEncoder !== "none";
     this.chars = spelled ? new CharVocabulary(config.chars) : undefined;
+    this.subwords = config.subwords ? new WordTokenizer(config.subwords) : undefined;
     this.encoder = new WordEncoder({
       words: this.words.size,
       wordDim: options.wordDim,
       dtype: options.dtype,
+      // Piece ids are shifted by one: 0 pads the rows of `pieces`.
+      ...(this.subwords ? { subwords: this.subwords.vocabSize + 1, subwordDim: options.subwordDim } : {}),
       ...(spelled
         ? {
             chars: (this.chars as CharVocabulary).size,
@@ -237,22 +269,32 @@ export class SequenceTagger {
 
   /** A new tagger whose vocabularies (words, characters, labels) come from `sentences`. */
   static create(sentences: readonly LabelledSentence[], options: SequenceTaggerOptions = {}): SequenceTagger {
-    const resolved = resolve(options);
+    const { subwords, ...rest } = options;
+    const resolved = resolve(rest, subwords !== undefined);
     const words = WordVocabulary.fromSentences(
       sentences.map((s) => s.words),
       { minCount: resolved.minCount, lowercase: resolved.lowercase },
     );
     const chars = CharVocabulary.fromWords(sentences.map((s) => s.words));
     const labels = [...new Set(sentences.flatMap((s) => s.tags))].sort();
-    return new SequenceTagger({ options: resolved, labels, words: words.toJSON(), chars: [...chars.chars] });
+    return new SequenceTagger({
+      options: resolved,
+      labels,
+      words: words.toJSON(),
+      chars: [...chars.chars],
+      ...(subwords ? { subwords: subwords.toJSON() } : {}),
+    });
   }
 
   /** The batch inputs `compile` declares. */
   get inputs(): Readonly<Record<string, InputSpec>> {
     const step: InputSpec = { dtype: "int64", shape: ["batch", "steps"] };
-    return this.chars
-      ? { words: step, chars: { dtype: "int64", shape: ["words", "chars"] }, charRows: step, tags: step }
-      : { words: step, tags: step };
+    return {
+      words: step,
+      ...(this.chars ? { chars: { dtype: "int64", shape: ["words", "chars"] }, charRows: step } : {}),
+      ...(this.subwords ? { pieces: { dtype: "int64", shape: ["words", "pieces"] }, pieceRows: step } : {}),
+      tags: step,
+    };
   }
 
   /** The loss function `compile` takes; its output `scores` `[batch, steps, K]` are what `predict` decodes. */
@@ -266,7 +308,11 @@ export class SequenceTagger {
     const { dropout: rate, seed } = this.config.options;
     const encoded = this.encoder.forward(
       subtree(params, "encoder"),
-      { words, ...(inputs.chars ? { chars: inputs.chars, charRows: inputs.charRows as Tensor } : {}) },
+      {
+        words,
+        ...(inputs.chars ? { chars: inputs.chars, charRows: inputs.charRows as Tensor } : {}),
+        ...(inputs.pieces ? { pieces: inputs.pieces, pieceRows: inputs.pieceRows as Tensor } : {}),
+      },
       context,
     ); // shape: [batch, steps, features]
     const x = dropout(encoded, rate, dropoutSeed(seed, 0), context.training, context.key);
@@ -375,7 +421,39 @@ export class SequenceTagger {
           : { data: new BigInt64Array(count), dims: [count, 1] };
       batch.charRows = { data: charRows, dims: [B, T] };
     }
+    if (this.subwords) Object.assign(batch, this.encodePieces(sentences, T));
     return batch;
+  }
+
+  /**
+   * Each word's subword-piece ids (tokenizer ids + 1, 0-padded), one row per word in batch order,
+   * and the row of each step. shape: pieces [words, pieces], pieceRows [batch, steps]
+   */
+  private encodePieces(
+    sentences: readonly { readonly words: readonly string[] }[],
+    T: number,
+  ): Record<"pieces" | "pieceRows", { data: BigInt64Array; dims: number[] }> {
+    const tokenizer = this.subwords as WordTokenizer;
+    const rows: number[][] = [];
+    const pieceRows = new BigInt64Array(sentences.length * T);
+    for (const [b, sentence] of sentences.entries()) {
+      const { ids, wordIds } = tokenizer.encodeWords(sentence.words, { addSpecialTokens: false });
+      const first = rows.length;
+      for (const [t] of sentence.words.entries()) {
+        pieceRows[b * T + t] = BigInt(first + t);
+        rows.push([]);
+      }
+      for (const [i, word] of wordIds.entries())
+        if (word !== null) rows[first + word]?.push((ids[i] as number) + 1);
+    }
+    const width = Math.max(1, ...rows.map((row) => row.length));
+    const pieces = new BigInt64Array(rows.length * width);
+    for (const [r, row] of rows.entries())
+      for (const [p, id] of row.entries()) pieces[r * width + p] = BigInt(id);
+    return {
+      pieces: { data: pieces, dims: [rows.length, width] },
+      pieceRows: { data: pieceRows, dims: [sentences.length, T] },
+    };
   }
 
   /** Batches of `size` sentences in an order drawn from `random` (the Trainer's), or in order. */
@@ -431,7 +509,10 @@ export class SequenceTagger {
     return { labels, confidences };
   }
 
-  /** Writes `model.safetensors` (the session's parameters) and `config.json` to `directory`. */
+  /**
+   * Writes `model.safetensors` (the session's parameters) and `config.json` to `directory`, and the
+   * subword tokenizer as `tokenizer.json` (a stale one is removed when the tagger has none).
+   */
   async save(directory: string, session: StepSession): Promise<void> {
     const { tensors } = await session.snapshot();
     const stored = new Map<string, SafetensorsTensor>();
@@ -447,7 +528,11 @@ export class SequenceTagger {
     }
     mkdirSync(directory, { recursive: true });
     writeFileAtomic(join(directory, "model.safetensors"), writeSafetensors(stored, { format: "xlt-heads" }));
-    writeFileAtomic(join(directory, "config.json"), `${JSON.stringify(this.config, null, 1)}\n`);
+    const { subwords, ...config } = this.config;
+    writeFileAtomic(join(directory, "config.json"), `${JSON.stringify(config, null, 1)}\n`);
+    const tokenizerFile = join(directory, "tokenizer.json");
+    if (subwords) writeFileAtomic(tokenizerFile, `${JSON.stringify(subwords)}\n`);
+    else rmSync(tokenizerFile, { force: true });
   }
 
   /** A tagger saved by {@link save}, with its parameter values (compile starts from them). */
@@ -462,6 +547,17 @@ export class SequenceTagger {
           String(config?.[key]),
         );
     }
+    const tokenizerFile = join(directory, "tokenizer.json");
+    const subwordDim = config.options?.subwordDim ?? 0;
+    if (subwordDim > 0 && !existsSync(tokenizerFile))
+      throw new HeadsError(
+        "SequenceTagger.load",
+        "tokenizer.json",
+        `the subword tokenizer (config.json has subwordDim ${subwordDim})`,
+        "no such file",
+      );
+    const subwords: Record<string, unknown> | undefined =
+      subwordDim > 0 ? JSON.parse(readFileSync(tokenizerFile, "utf8")) : undefined;
     const { tensors } = readSafetensors(readFileSync(join(directory, "model.safetensors")));
     const values = new Map<string, FloatArray>();
     for (const [name, tensor] of tensors) {
@@ -469,7 +565,7 @@ export class SequenceTagger {
         throw new HeadsError("SequenceTagger.load", name, "an F32 or F64 tensor", tensor.dtype);
       values.set(name, tensor.data);
     }
-    const tagger = new SequenceTagger(config, values);
+    const tagger = new SequenceTagger(subwords ? { ...config, subwords } : config, values);
     for (const [path] of flatten(tagger.parameters)) {
       if (!values.has(path))
         throw new HeadsError("SequenceTagger.load", "model.safetensors", `a tensor ${path}`, "none");

@@ -1,11 +1,15 @@
 import {
   add,
+  cast,
   concat,
+  div,
   equal,
   gather,
+  greater,
   matmul,
   not,
   reduceMax,
+  reduceSum,
   relu,
   slice,
   type Tensor,
@@ -45,6 +49,10 @@ export interface WordEncoderOptions {
   readonly charHidden?: number;
   /** Width of the char CNN's window, odd (default 3). */
   readonly cnnWidth?: number;
+  /** Ids in the subword-piece table, 0 being padding; with it each word also gets the mean of its pieces' embeddings. */
+  readonly subwords?: number;
+  /** Subword-piece embedding size (default 32); with `subwords`. */
+  readonly subwordDim?: number;
   readonly dtype?: ParameterDType;
 }
 
@@ -56,6 +64,10 @@ export interface WordEncoderInput {
   readonly chars?: Tensor;
   /** int64 row of `chars` that spells each step's word (any row on padded steps). shape: [batch, steps] */
   readonly charRows?: Tensor;
+  /** int64 subword-piece ids of the batch's words, one row each, 0-padded (every row has a piece). shape: [words, pieces] */
+  readonly pieces?: Tensor;
+  /** int64 row of `pieces` that holds each step's word (any row on padded steps). shape: [batch, steps] */
+  readonly pieceRows?: Tensor;
 }
 
 /**
@@ -63,7 +75,10 @@ export interface WordEncoderInput {
  * word embedding (`words.weight`), concatenated with a character-level encoding of each word
  * spelled out: the final forward and backward states of a character BiLSTM (`charLstm.*`), or a
  * character CNN (`charCnn.weight [width·charDim, filters]`, `charCnn.bias`) with ReLU and max
- * pooling over the word's characters. Character ids 0 are padding and never reach either.
+ * pooling over the word's characters. Character ids 0 are padding and never reach either. With
+ * `subwords`, each word's representation also holds the mean of its subword pieces' embeddings
+ * (`subwords.weight [subwords, subwordDim]`; piece id 0 is padding and never counts), as a shared
+ * subword vocabulary trained on source and target text lets related words share parameters.
  */
 export class WordEncoder implements Module<WordEncoderInput, Tensor> {
   readonly parameters: ParameterTree;
@@ -73,6 +88,7 @@ export class WordEncoder implements Module<WordEncoderInput, Tensor> {
   private readonly charEmbedding: Embedding | undefined;
   private readonly charLstm: BiLstm | undefined;
   private readonly cnnWidth: number;
+  private readonly subwordEmbedding: Embedding | undefined;
 
   constructor(options: WordEncoderOptions) {
     const dtype = options.dtype ?? "float32";
@@ -120,6 +136,21 @@ export class WordEncoder implements Module<WordEncoderInput, Tensor> {
         size += hidden;
       }
     }
+    if (options.subwords !== undefined) {
+      if (!(Number.isInteger(options.subwords) && options.subwords >= 2))
+        throw new HeadsError(
+          "WordEncoder",
+          "options.subwords",
+          "an integer >= 2 (padding and at least one piece)",
+          String(options.subwords),
+        );
+      const subwordDim = options.subwordDim ?? 32;
+      if (!(Number.isInteger(subwordDim) && subwordDim >= 1))
+        throw new HeadsError("WordEncoder", "options.subwordDim", "a positive integer", String(subwordDim));
+      this.subwordEmbedding = new Embedding(options.subwords, subwordDim, { dtype });
+      tree.subwords = this.subwordEmbedding.parameters;
+      size += subwordDim;
+    }
     this.parameters = tree;
     this.outputSize = size;
   }
@@ -127,7 +158,8 @@ export class WordEncoder implements Module<WordEncoderInput, Tensor> {
   /** Word representations. shape: [batch, steps, outputSize] */
   forward(params: TensorTree, input: WordEncoderInput, context: ForwardContext): Tensor {
     const embedded = this.wordEmbedding.forward(subtree(params, "words"), input.words); // shape: [batch, steps, wordDim]
-    if (!this.charEmbedding) return embedded;
+    const pieces = this.subwordEmbedding ? [this.meanPieces(params, input)] : [];
+    if (!this.charEmbedding) return pieces.length === 0 ? embedded : joinLast([embedded, ...pieces]);
     const { chars, charRows } = input;
     if (!chars || !charRows)
       throw new HeadsError(
@@ -168,6 +200,26 @@ export class WordEncoder implements Module<WordEncoderInput, Tensor> {
       spelled = reduceMax(where(unsqueeze(real, [-1]), filtered, 0), [1]);
     }
     const perStep = gather(spelled, charRows); // shape: [batch, steps, F]
-    return joinLast([embedded, perStep]);
+    return joinLast([embedded, perStep, ...pieces]);
+  }
+
+  /** The mean of each step's word's piece embeddings. shape: [batch, steps, subwordDim] */
+  private meanPieces(params: TensorTree, input: WordEncoderInput): Tensor {
+    const { pieces, pieceRows } = input;
+    if (!pieces || !pieceRows)
+      throw new HeadsError(
+        "WordEncoder.forward",
+        "input",
+        "pieces and pieceRows (the encoder has subwords)",
+        "none",
+      );
+    const table = this.subwordEmbedding as Embedding;
+    const real = not(equal(pieces, 0)); // shape: [words, pieces]
+    const embedded = table.forward(subtree(params, "subwords"), pieces); // shape: [words, pieces, subwordDim]
+    const summed = reduceSum(where(unsqueeze(real, [-1]), embedded, 0), [1]); // shape: [words, subwordDim]
+    const counts = reduceSum(cast(real, embedded.dtype), [1], true); // shape: [words, 1]
+    // A row without pieces (never made by SequenceTagger) gives 0 rather than 0/0.
+    const mean = div(summed, where(greater(counts, 0), counts, 1)); // shape: [words, subwordDim]
+    return gather(mean, pieceRows);
   }
 }
