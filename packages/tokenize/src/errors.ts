@@ -20,3 +20,8 @@ export function show(value: unknown): string {
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   return typeof value;
 }
+
+/** Whether `value` is an array; unlike `Array.isArray` it does not narrow readonly arrays to `any[]`. */
+export function isArray(value: unknown): boolean {
+  return Array.isArray(value);
+}

@@ -18,6 +18,16 @@ export { padBatch, planBatches } from "./batching.js";
 export type { CharBatch, CharEncodeOptions, CharVocabularyJson } from "./char-features.js";
 export { CharVocabulary } from "./char-features.js";
 export { TokenizeError } from "./errors.js";
+export type {
+  LanguageBatch,
+  LanguageBatchOptions,
+  LanguageEpoch,
+} from "./language-batches.js";
+export { languageBatches } from "./language-batches.js";
+export type { CausalLmExample, CausalLmMode, CausalLmOptions } from "./lm-batches.js";
+export { causalLmExamples } from "./lm-batches.js";
+export type { MaskableSequence, MaskedSequence, MaskTokensOptions } from "./lm-masking.js";
+export { maskTokens } from "./lm-masking.js";
 export type { LearnedMerge, LearnMergesOptions, SymbolSequence } from "./merges.js";
 export { learnMerges } from "./merges.js";
 export { seededRandom, shuffleInPlace } from "./random.js";
