@@ -318,5 +318,6 @@ describe("splitHeads, mergeHeads and positionsAlong", () => {
     );
     expect(Array.from(result.symbolic?.data ?? [], Number)).toEqual([0, 1, 2, 3, 4]);
     expect(Array.from(result.fixed?.data ?? [], Number)).toEqual([0, 1, 2, 3]);
+    expect(() => positionsAlong(x, 3)).toThrow("positionsAlong: axis: expected an axis in [0, 3), got 3");
   });
 });

@@ -1,18 +1,18 @@
 import {
   add,
   and,
+  apply1,
+  type Dim,
   dropout,
   gather,
   greater,
   matmul,
   mul,
   not,
+  type Primitive,
   reshape,
-  scan,
   shapeOf,
-  slice,
   softmax,
-  stopGradient,
   sub,
   type Tensor,
   transpose,
@@ -53,23 +53,37 @@ function rank(fn: string, argument: string, x: Tensor, expected: number): void {
     throw new NnError(fn, argument, `a tensor of rank ${expected}`, `[${x.shape.join(",")}]`);
 }
 
+// ONNX Range over one entry of a shape vector: int64 `0 … shape[axis] - 1`.
+const Range: Primitive<{ readonly axis: number; readonly dim: Dim }> = {
+  name: "Range",
+  infer: (_, { dim }) => [{ dtype: "int64", shape: [dim] }],
+  emit: (context, [shape], outputs, { axis }) => {
+    const index = context.fresh("axis");
+    const count = context.fresh("count");
+    const zero = context.fresh("zero");
+    const one = context.fresh("one");
+    context.node("Squeeze", [context.int64([axis])], [index]);
+    context.node("Gather", [shape as string, index], [count], { axis: { int: 0 } });
+    context.node("Squeeze", [context.int64([0])], [zero]);
+    context.node("Squeeze", [context.int64([1])], [one]);
+    context.node("Range", [zero, count, one], outputs);
+  },
+};
+
 /**
  * int64 positions `0 … n-1` of `x`'s axis `axis` (`[n]`): a constant when the axis has a fixed size,
- * else counted at run time by a Scan over the axis (no graph op gives a range directly).
+ * else an ONNX Range over the run-time size.
  */
 export function positionsAlong(x: Tensor, axis: number): Tensor {
-  const dim = x.shape[axis];
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.rank)
+    throw new NnError("positionsAlong", "axis", `an axis in [0, ${x.rank})`, String(axis));
+  const dim = x.shape[axis] as Dim;
   if (typeof dim === "number")
     return x.graph.constant(
       BigInt64Array.from({ length: dim }, (_, index) => BigInt(index)),
       [dim],
     );
-  let line = stopGradient(x);
-  for (let other = 0; other < x.rank; other += 1) if (other !== axis) line = slice(line, other, 0, 1);
-  const steps = reshape(line, [-1]); // shape: [n]
-  const zero = x.graph.constant(BigInt64Array.of(0n), []);
-  return scan((carry) => ({ carry: [add(carry[0] as Tensor, 1)], ys: [carry[0] as Tensor] }), [zero], [steps])
-    .ys[0] as Tensor;
+  return apply1(Range, [shapeOf(x)], { axis, dim });
 }
 
 /** bool [Tq, Tk]: key `j` is visible from query `i` when `j ≤ i + (Tk - Tq)`. */
