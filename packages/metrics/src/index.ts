@@ -9,6 +9,16 @@ export { type CorpusEntity, type Entity, type EntityOptions, getEntities, type M
 export { MetricsError } from "./errors.js";
 export { maskedPerplexity, perplexity } from "./perplexity.js";
 export {
+  type MaskedCopy,
+  type MaskedCopyOptions,
+  type MaskedScorer,
+  maskedCopyBatches,
+  type PseudoPerplexityResult,
+  type PseudoPerplexitySentence,
+  pseudoPerplexity,
+  pseudoPerplexityFromLogProbs,
+} from "./pseudo-perplexity.js";
+export {
   type Average,
   type AveragedScoreOptions,
   type ClassificationReport,
