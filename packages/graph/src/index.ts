@@ -1,4 +1,5 @@
 export { grad, sumTo, vjp } from "./autodiff.js";
+export { checkpoint } from "./checkpoint.js";
 export {
   count,
   crossEntropy,
