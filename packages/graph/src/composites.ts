@@ -29,11 +29,6 @@ import { reduceMax, reduceSum, shapeOf, squeeze, unsqueeze } from "./structural.
 
 // Composite ops: built from primitives only, so they need no gradient rule of their own.
 
-/** `1 / (1 + e^-x)`, written as `(1 + tanh(x/2)) / 2`, which never overflows. */
-export function sigmoid(x: Tensor): Tensor {
-  return mul(add(tanh(mul(x, 0.5)), 1), 0.5);
-}
-
 /** `max(x, 0)`. */
 export function relu(x: Tensor): Tensor {
   return where(greater(x, 0), x, 0);

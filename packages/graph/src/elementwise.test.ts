@@ -13,6 +13,7 @@ import {
   log,
   mul,
   neg,
+  sigmoid,
   sqrt,
   stopGradient,
   sub,
@@ -88,6 +89,7 @@ describe("unary primitives: gradients match central differences", () => {
     ["log", log, [0.5, 3]],
     ["sqrt", sqrt, [0.5, 3]],
     ["tanh", tanh, [-2, 2]],
+    ["sigmoid", sigmoid, [-4, 4]],
     ["cast float64 -> float64 through stopGradient-free path", (x) => mul(cast(x, "float64"), x), [-2, 2]],
   ];
   for (const [name, op, [low, high]] of cases) {
@@ -101,6 +103,19 @@ describe("unary primitives: gradients match central differences", () => {
       );
     });
   }
+});
+
+describe("sigmoid", () => {
+  it("is 1/(1+e^-x) in float64 to 1e-15 (absolute), without overflow far out in either tail", async () => {
+    const xs = [-800, -30, -2.5, -1e-3, 0, 0.7, 3, 40, 800];
+    const graph = new Graph();
+    const x = graph.input("x", "float64", [xs.length]);
+    const out = await evaluate({ y: sigmoid(x) }, { x: { data: Float64Array.from(xs), dims: [xs.length] } });
+    values(out.y).forEach((value, i) => {
+      const expected = 1 / (1 + Math.exp(-(xs[i] as number)));
+      expect(Math.abs(value - expected)).toBeLessThanOrEqual(1e-15);
+    });
+  });
 });
 
 describe("erf", () => {

@@ -104,6 +104,11 @@ const Neg = unary("Neg", ({ dy }) => [neg(first(dy))]);
 const Exp = unary("Exp", ({ dy, outputs: [y] }) => [mul(first(dy), y as Tensor)]);
 const Log = unary("Log", ({ dy, inputs: [x] }) => [div(first(dy), x as Tensor)]);
 const Sqrt = unary("Sqrt", ({ dy, outputs: [y] }) => [div(first(dy), mul(y as Tensor, 2))]);
+// dσ/dx = σ·(1 − σ), from the saved output. One node, where the composite `(1 + tanh(x/2))/2` takes
+// four (and eight more for its gradient): inside a Scan body every node is paid for at every step.
+const Sigmoid = unary("Sigmoid", ({ dy, outputs: [y] }) => [
+  mul(first(dy), mul(y as Tensor, sub(1, y as Tensor))),
+]);
 const Tanh = unary("Tanh", ({ dy, outputs: [y] }) => [mul(first(dy), sub(1, mul(y as Tensor, y as Tensor)))]);
 // d erf(x)/dx = 2/sqrt(pi) · exp(-x²). ORT's CPU Erf is float32 only: float64 goes through float32.
 const Erf: Primitive<DType> = {
@@ -213,6 +218,8 @@ export const exp = (x: Tensor): Tensor => apply1(Exp, [x], null);
 export const log = (x: Tensor): Tensor => apply1(Log, [x], null);
 /** Square root. */
 export const sqrt = (x: Tensor): Tensor => apply1(Sqrt, [x], null);
+/** The logistic function `1 / (1 + e^-x)` (ONNX Sigmoid). */
+export const sigmoid = (x: Tensor): Tensor => apply1(Sigmoid, [x], null);
 /** Hyperbolic tangent. */
 export const tanh = (x: Tensor): Tensor => apply1(Tanh, [x], null);
 /** The error function (computed in float32 on the CPU, also for float64 inputs). */

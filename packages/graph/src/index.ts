@@ -12,10 +12,10 @@ export {
   mean,
   oneHot,
   relu,
-  sigmoid,
   softmax,
 } from "./composites.js";
 export { type CrfTensors, crfNll } from "./crf.js";
+export { cumsum } from "./cumsum.js";
 export {
   DTYPE_BYTES,
   type DType,
@@ -43,6 +43,7 @@ export {
   or,
   randomUniformLike,
   scalarLike,
+  sigmoid,
   sqrt,
   stopGradient,
   sub,

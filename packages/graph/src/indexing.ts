@@ -14,15 +14,47 @@ const Slice: Primitive<DimsAttrs> = {
   vjp: ({ dy, inputs: [x, starts, , axes] }) => {
     // Pad dy back with zeros: before = starts on the sliced axes, after = the rest of each axis.
     const input = x as Tensor;
+    const g = at(dy, 0);
+    const fixed = staticPads(input, g, starts as Tensor, axes as Tensor);
+    if (fixed) return [pad(g, constInt64(input, fixed), input.shape), null, null, null];
     const zeros = constInt64(
       input,
       input.shape.map(() => 0),
     );
     const before = scatterAdd(zeros, axes as Tensor, starts as Tensor);
-    const after = sub(sub(shapeOf(input), shapeOf(at(dy, 0))), before);
-    return [pad(at(dy, 0), concat([before, after], 0), input.shape), null, null, null];
+    const after = sub(sub(shapeOf(input), shapeOf(g)), before);
+    return [pad(g, concat([before, after], 0), input.shape), null, null, null];
   },
 };
+
+/** The values of a constant int64 vector, or null when it is computed at run time. */
+function constantValues(tensor: Tensor): number[] | null {
+  const source = tensor.source;
+  if (source.kind !== "constant" || !(source.data instanceof BigInt64Array)) return null;
+  return Array.from(source.data, Number);
+}
+
+/**
+ * The pads that undo a Slice when they are known while building: constant starts and axes, and
+ * static sizes of the sliced axes. A Pad by constant pads keeps its output shape inferable and
+ * costs no shape arithmetic at run time (inside a Scan body, that arithmetic would run every step).
+ */
+function staticPads(input: Tensor, dy: Tensor, starts: Tensor, axes: Tensor): number[] | null {
+  const first = constantValues(starts);
+  const sliced = constantValues(axes);
+  if (!first || !sliced) return null;
+  const pads = new Array<number>(2 * input.rank).fill(0);
+  for (const [index, axis] of sliced.entries()) {
+    const a = axis < 0 ? axis + input.rank : axis;
+    const whole = input.shape[a];
+    const part = dy.shape[a];
+    const start = first[index] as number;
+    if (typeof whole !== "number" || typeof part !== "number" || start < 0) return null;
+    pads[a] = start;
+    pads[input.rank + a] = whole - part - start;
+  }
+  return pads;
+}
 
 // Inputs: x, pads (int64 [2·rank]); zero padding.
 const Pad: Primitive<DimsAttrs> = {
@@ -64,6 +96,13 @@ const Concat: Primitive<number> = {
   },
   emit: (context, inputs, outputs, axis) => context.node("Concat", inputs, outputs, { axis: { int: axis } }),
   vjp: ({ dy, inputs, attrs: axis }) => {
+    const parts = inputs.map((tensor) => tensor.shape);
+    const widths = inputs.flatMap((tensor) => {
+      const width = tensor.shape[axis];
+      return typeof width === "number" ? [width] : [];
+    });
+    // Static widths split by a constant: inferable shapes and no shape arithmetic at run time.
+    if (widths.length === inputs.length) return split(at(dy, 0), constInt64(at(dy, 0), widths), axis, parts);
     const sizes = concat(
       inputs.map((tensor) =>
         sliceRuntime(
@@ -76,12 +115,7 @@ const Concat: Primitive<number> = {
       ),
       0,
     );
-    return split(
-      at(dy, 0),
-      sizes,
-      axis,
-      inputs.map((tensor) => tensor.shape),
-    );
+    return split(at(dy, 0), sizes, axis, parts);
   },
 };
 

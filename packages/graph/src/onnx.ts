@@ -5,7 +5,6 @@ import {
   ancestors,
   type EmitContext,
   type Graph,
-  type Node,
   type OnnxAttribute,
   type Shape,
   type Tensor,
@@ -52,11 +51,23 @@ function bytesOf(data: TensorData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function valueInfo(name: string, dtype: DType, shape: Shape | null): onnxProto.onnx.IValueInfoProto {
+/**
+ * A typed value. `symbols` says how symbolic dims are written: as named dims (`dimParam`, for the
+ * model's own inputs and outputs) or as unknown dims (inside a Scan body, where ORT infers the
+ * sizes from the enclosing graph and a name of ours could only disagree with its own).
+ */
+function valueInfo(
+  name: string,
+  dtype: DType,
+  shape: Shape | null,
+  symbols: "named" | "unknown" = "named",
+): onnxProto.onnx.IValueInfoProto {
   const tensorType: onnxProto.onnx.TypeProto.ITensor = { elemType: ONNX_DTYPE[dtype] };
   if (shape)
     tensorType.shape = {
-      dim: shape.map((dim) => (typeof dim === "number" ? { dimValue: dim } : { dimParam: dim })),
+      dim: shape.map((dim) =>
+        typeof dim === "number" ? { dimValue: dim } : symbols === "named" ? { dimParam: dim } : {},
+      ),
     };
   return { name, type: { tensorType } };
 }
@@ -240,14 +251,18 @@ class GraphEmitter implements EmitContext {
         this.node("Identity", [this.nameOf(tensor)], [name]);
       }
       named.add(name);
-      outputInfos.push(valueInfo(name, tensor.dtype, null));
+      // A body declares its outputs' ranks and static dims: ORT's Scan refuses a body output whose
+      // shape it cannot infer (a Split or Pad by runtime sizes, say), and ours is always known.
+      outputInfos.push(valueInfo(name, tensor.dtype, root ? null : tensor.shape, "unknown"));
     }
     const inputs = root ? this.inputs : bodyInputs;
     return {
       name: root ? "xlt" : this.fresh("body"),
       node: this.nodes,
       initializer: this.initializers,
-      input: inputs.map((tensor) => valueInfo(tensor.name, tensor.dtype, root ? tensor.shape : null)),
+      input: inputs.map((tensor) =>
+        valueInfo(tensor.name, tensor.dtype, tensor.shape, root ? "named" : "unknown"),
+      ),
       output: outputInfos,
     };
   }

@@ -4,6 +4,7 @@ import { grad } from "./autodiff.js";
 import { add, mul, tanh, where } from "./elementwise.js";
 import { evaluate } from "./evaluate.js";
 import { Graph, type Tensor } from "./graph.js";
+import { concat, slice, split } from "./indexing.js";
 import { scan } from "./scan.js";
 import { matmul, reduceSum, unsqueeze } from "./structural.js";
 import { checkGrads, randomInput, rng, values } from "./test-utils/check-grads.js";
@@ -113,6 +114,51 @@ describe("scan", () => {
     expect(values(result.total)).toEqual([6]);
     expect(values(result.running)).toEqual([1, 3, 6, 6, 6]);
     expect(values(result.g)).toEqual([1, 1, 1, 0, 0]);
+  });
+
+  it("concat, slice and split inside a body with a symbolic batch: gradients match central differences", async () => {
+    // Their gradients (Split, Pad, Concat) run inside the reversed Scan, where ORT needs every body
+    // output's shape: the static widths give constant split sizes and pads.
+    const cases = fc.tuple(
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.boolean(),
+      seeds,
+    );
+    await fc.assert(
+      fc.asyncProperty(cases, async ([batch, steps, reverse, seed]) => {
+        const random = rng(seed);
+        const f = (h0: Tensor, xs: Tensor, w: Tensor) => {
+          const { carry, ys } = scan(
+            ([h], [x]) => {
+              const z = add(matmul(concat([h as Tensor, tanh(h as Tensor)], -1), w), x as Tensor); // shape: [batch, 4]
+              const [a, b] = split(z, z.graph.constant(BigInt64Array.of(1n, 3n), [2]), -1, [
+                ["batch", 1],
+                ["batch", 3],
+              ]) as [Tensor, Tensor];
+              const next = mul(tanh(slice(b, -1, 1, 3)), a); // shape: [batch, 2]
+              return { carry: [next], ys: [concat([a, slice(z, -1, 0, 2)], -1)] };
+            },
+            [h0],
+            [xs],
+            { axis: 1, reverse },
+          );
+          // Sums over the symbolic batch so the checked output has a static shape.
+          return add(reduceSum(ys[0] as Tensor, [0, 1]), reduceSum(carry[0] as Tensor, [0, 1], false));
+        };
+        const error = await checkGrads(
+          f,
+          [
+            { ...randomInput([batch, 2], random), declared: ["batch", 2] },
+            { ...randomInput([batch, steps, 4], random), declared: ["batch", "steps", 4] },
+            randomInput([4, 4], random, -1, 1),
+          ],
+          seed,
+        );
+        expect(error).toBeLessThan(1e-6);
+      }),
+      { numRuns: 8 },
+    );
   });
 
   it("validates its inputs and the body", () => {

@@ -49,6 +49,25 @@ describe("structural primitives: gradients match central differences", () => {
     );
   });
 
+  it("matmul of a batch with symbolic dims by a matrix (the weight gradient folds the batch in)", async () => {
+    const cases = fc.tuple(dim, dim, dim, dim, dim, seeds);
+    await fc.assert(
+      fc.asyncProperty(cases, async ([batch, steps, k, n, m, seed]) => {
+        const random = rng(seed);
+        const error = await checkGrads(
+          (a, b) => reduceSum(matmul(a, b), [0, 1]), // shape: [n]
+          [
+            { ...randomInput([batch, steps, k], random), declared: ["batch", "steps", k] },
+            randomInput([k, n + m], random),
+          ],
+          seed,
+        );
+        expect(error).toBeLessThan(TOLERANCE);
+      }),
+      { numRuns: 8 },
+    );
+  });
+
   it("reduceSum and reduceMax over random axes, with and without keepdims", async () => {
     const cases = shape(1, 3).chain((s) =>
       fc.tuple(

@@ -38,9 +38,22 @@ const MatMul: Primitive<null> = {
   // dA = dY·Bᵀ, dB = Aᵀ·dY; batch broadcasting is undone by the engine.
   vjp: ({ dy, inputs: [a, b], needs }) => [
     needs[0] ? matmul(at(dy, 0), transposeLast(b as Tensor)) : null,
-    needs[1] ? matmul(transposeLast(a as Tensor), at(dy, 0)) : null,
+    needs[1] ? weightGrad(a as Tensor, b as Tensor, at(dy, 0)) : null,
   ],
 };
+
+/**
+ * `Aᵀ·dY` for `B`. When a batched `A` meets a matrix `B` (a layer's weight applied at every
+ * position), the batch is folded into the contraction: one `[K, batch·M]·[batch·M, N]` product,
+ * instead of a `[batch, K, N]` stack of products that the engine would then sum away.
+ */
+function weightGrad(a: Tensor, b: Tensor, dy: Tensor): Tensor {
+  const k = a.shape[a.rank - 1];
+  const n = dy.shape[dy.rank - 1];
+  if (b.rank !== 2 || a.rank <= 2 || typeof k !== "number" || typeof n !== "number")
+    return matmul(transposeLast(a), dy);
+  return matmul(transposeLast(reshape(a, [-1, k])), reshape(dy, [-1, n])); // shape: [K, N]
+}
 
 interface ReduceAttrs {
   readonly axes: readonly number[];

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { grad } from "./autodiff.js";
-import { crossEntropy, sigmoid, softmax } from "./composites.js";
-import { add, div, mul, tanh, where } from "./elementwise.js";
+import { crossEntropy, softmax } from "./composites.js";
+import { add, div, mul, sigmoid, tanh, where } from "./elementwise.js";
 import { evaluate, type TensorValue } from "./evaluate.js";
 import { Graph, type Tensor } from "./graph.js";
 import { slice } from "./indexing.js";
