@@ -1,4 +1,15 @@
 export {
+  type AlignmentLossOptions,
+  type AverageLinkageOptions,
+  alignmentLoss,
+  averageLinkageAlignment,
+  type HiddenAlignmentKind,
+  type IdenticalStringOptions,
+  identicalStringAlignment,
+  identicalStringPairs,
+  meanVarianceAlignment,
+} from "./alignment-losses.js";
+export {
   type AttentionOptions,
   MASKED_SCORE,
   mergeHeads,
