@@ -8,21 +8,18 @@ const documentsArbitrary = fc.array(fc.array(fc.integer({ min: 3, max: 500 }), {
 });
 
 describe("causalLmExamples", () => {
-  it("packs the stream into rows whose labels are the next tokens, each token predicted once (fast-check)", () => {
+  it("packs the stream into rows that share one token, every token after the first a target once (fast-check)", () => {
     fc.assert(
-      fc.property(documentsArbitrary, fc.integer({ min: 1, max: 7 }), (documents, blockSize) => {
+      fc.property(documentsArbitrary, fc.integer({ min: 2, max: 7 }), (documents, blockSize) => {
         const rows = causalLmExamples(documents, { mode: "pack", blockSize, bosId: 1, eosId: 2 });
         const stream = documents.flatMap((document) => [1, ...document, 2]);
-        expect(rows.flatMap((row) => row.ids)).toEqual(stream.slice(0, -1));
-        expect(rows.flatMap((row) => row.labels)).toEqual(stream.slice(1));
+        // HF convention: the loss scores labels[1:] of each row; together they are the stream minus its first token.
+        expect(rows.flatMap((row) => row.labels.slice(1))).toEqual(stream.slice(1));
         rows.forEach((row, r) => {
-          expect(row.labels).toHaveLength(row.ids.length);
+          expect(row.labels).toEqual(row.ids);
+          expect(row.ids.length).toBeGreaterThanOrEqual(2);
           if (r < rows.length - 1) expect(row.ids).toHaveLength(blockSize);
-          const start = r * blockSize;
-          row.ids.forEach((id, t) => {
-            expect(id).toBe(stream[start + t]);
-            expect(row.labels[t]).toBe(stream[start + t + 1]);
-          });
+          expect(row.ids).toEqual(stream.slice(r * (blockSize - 1), r * (blockSize - 1) + blockSize));
         });
       }),
     );
@@ -30,14 +27,14 @@ describe("causalLmExamples", () => {
 
   it("in pad mode keeps each document in its own rows (fast-check)", () => {
     fc.assert(
-      fc.property(documentsArbitrary, fc.integer({ min: 1, max: 7 }), (documents, blockSize) => {
+      fc.property(documentsArbitrary, fc.integer({ min: 2, max: 7 }), (documents, blockSize) => {
         const rows = causalLmExamples(documents, { mode: "pad", blockSize, eosId: 2 });
         const expected = documents.flatMap((document) => {
           const stream = [...document, 2];
           const out: { ids: number[]; labels: number[] }[] = [];
-          for (let start = 0; start < stream.length - 1; start += blockSize) {
-            const end = Math.min(start + blockSize, stream.length - 1);
-            out.push({ ids: stream.slice(start, end), labels: stream.slice(start + 1, end + 1) });
+          for (let start = 0; start < stream.length - 1; start += blockSize - 1) {
+            const ids = stream.slice(start, start + blockSize);
+            out.push({ ids, labels: ids });
           }
           return out;
         });
@@ -48,23 +45,23 @@ describe("causalLmExamples", () => {
 
   it("gives the documented rows for a small example, and -100 labels on padding with padBatch", () => {
     const documents = [[10, 11, 12], [20]];
-    expect(causalLmExamples(documents, { mode: "pad", blockSize: 2, eosId: 2 })).toEqual([
-      { ids: [10, 11], labels: [11, 12] },
-      { ids: [12], labels: [2] },
-      { ids: [20], labels: [2] },
+    expect(causalLmExamples(documents, { mode: "pad", blockSize: 3, eosId: 2 })).toEqual([
+      { ids: [10, 11, 12], labels: [10, 11, 12] },
+      { ids: [12, 2], labels: [12, 2] },
+      { ids: [20, 2], labels: [20, 2] },
     ]);
-    const packed = causalLmExamples(documents, { mode: "pack", blockSize: 4, bosId: 1, eosId: 2 });
+    const packed = causalLmExamples(documents, { mode: "pack", blockSize: 5, bosId: 1, eosId: 2 });
     expect(packed).toEqual([
-      { ids: [1, 10, 11, 12], labels: [10, 11, 12, 2] },
-      { ids: [2, 1, 20], labels: [1, 20, 2] },
+      { ids: [1, 10, 11, 12, 2], labels: [1, 10, 11, 12, 2] },
+      { ids: [2, 1, 20, 2], labels: [2, 1, 20, 2] },
     ]);
     const batch = padBatch(packed, { padId: 0, dtype: "int32" });
-    expect(Array.from(batch.inputIds.data)).toEqual([1, 10, 11, 12, 2, 1, 20, 0]);
-    expect(Array.from(batch.labels?.data ?? [])).toEqual([10, 11, 12, 2, 1, 20, 2, -100]);
-    expect(Array.from(batch.attentionMask.data)).toEqual([1, 1, 1, 1, 1, 1, 1, 0]);
+    expect(Array.from(batch.inputIds.data)).toEqual([1, 10, 11, 12, 2, 2, 1, 20, 2, 0]);
+    expect(Array.from(batch.labels?.data ?? [])).toEqual([1, 10, 11, 12, 2, 2, 1, 20, 2, -100]);
+    expect(Array.from(batch.attentionMask.data)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
     const dropped = causalLmExamples(documents, {
       mode: "pack",
-      blockSize: 4,
+      blockSize: 5,
       bosId: 1,
       eosId: 2,
       dropLast: true,
@@ -80,8 +77,8 @@ describe("causalLmExamples", () => {
     expect(() => causalLmExamples([], { mode: JSON.parse('"window"'), blockSize: 2 })).toThrow(
       'causalLmExamples: options.mode: expected "pack" or "pad", got "window"',
     );
-    expect(() => causalLmExamples([], { mode: "pack", blockSize: 0 })).toThrow(
-      "causalLmExamples: options.blockSize: expected an integer >= 1, got 0",
+    expect(() => causalLmExamples([], { mode: "pack", blockSize: 1 })).toThrow(
+      "causalLmExamples: options.blockSize: expected an integer >= 2, got 1",
     );
     expect(() => causalLmExamples([], { mode: "pack", blockSize: 2, eosId: -1 })).toThrow(
       "causalLmExamples: options.eosId: expected a token id (an integer >= 0), got -1",

@@ -5,12 +5,12 @@ export type CausalLmMode = "pack" | "pad";
 
 export interface CausalLmOptions {
   /**
-   * `"pack"`: concatenate all documents into one stream and cut it into rows of `blockSize` inputs
+   * `"pack"`: concatenate all documents into one stream and cut it into rows of `blockSize` tokens
    * (rows cross document boundaries, as GPT-2 training does; put an `eosId` between documents).
    * `"pad"`: each document starts its own row(s); short rows are padded later by `padBatch`.
    */
   mode: CausalLmMode;
-  /** Most input tokens per row. */
+  /** Most tokens per row (at least 2: a row predicts all its tokens but the first). */
   blockSize: number;
   /** Prepended to every document when given. */
   bosId?: number;
@@ -20,11 +20,11 @@ export interface CausalLmOptions {
   dropLast?: boolean;
 }
 
-/** One causal-LM row: inputs and their next-token labels, the same length. */
+/** One causal-LM row in the Hugging Face convention: labels are the ids, unshifted. */
 export interface CausalLmExample {
   /** Input ids, shape [steps]. */
   ids: number[];
-  /** `labels[t]` is the id that position `t` must predict, i.e. the input's next token. */
+  /** A copy of `ids`: the loss shifts, so `logits[t]` is scored against `labels[t + 1]`. */
   labels: number[];
 }
 
@@ -35,11 +35,11 @@ function optionalId(argument: string, value: number | undefined): void {
     throw new TokenizeError(FN, argument, "a token id (an integer >= 0)", show(value));
 }
 
-/** Cuts `stream` into rows of at most `blockSize` inputs with shifted labels; every token but the first is a label once. */
+/** Cuts `stream` into rows of at most `blockSize` tokens, each starting at the previous row's last token. */
 function cut(stream: readonly number[], blockSize: number, rows: CausalLmExample[]): void {
-  for (let start = 0; start + 1 < stream.length; start += blockSize) {
-    const end = Math.min(start + blockSize, stream.length - 1);
-    rows.push({ ids: stream.slice(start, end), labels: stream.slice(start + 1, end + 1) });
+  for (let start = 0; start + 1 < stream.length; start += blockSize - 1) {
+    const ids = stream.slice(start, start + blockSize);
+    rows.push({ ids, labels: [...ids] });
   }
 }
 
@@ -47,15 +47,15 @@ function cut(stream: readonly number[], blockSize: number, rows: CausalLmExample
  * Causal-LM training rows from tokenized documents (encode raw text with
  * `tokenizer.encodeWords(text.split(/\s+/u), { addSpecialTokens: false }).ids`).
  *
- * Shift convention: labels are already shifted. `labels[t] = ids[t + 1]` of the underlying stream, so
- * the loss is `crossEntropy(logits, labels, -100)` over `logits: [batch, steps, vocabulary]` as they
- * come out of the model, with no slicing (Hugging Face instead passes `labels = input_ids` and shifts
- * inside the model). Each row of `blockSize` inputs reads `blockSize + 1` tokens of the stream; the
- * next row starts at the last of them, so every token except a stream's first is predicted exactly
- * once. Pad the rows with `padBatch(rows, { padId })`: padding gets label -100 and attention mask 0,
- * so perplexity counts real predicted tokens only.
+ * Shift convention: Hugging Face's. `labels` are the ids themselves and the loss shifts them, scoring
+ * `logits[:, t]` against `labels[:, t + 1]` (`causalLmLoss` of the `@xlt/nn` decoders, HF's
+ * `*ForCausalLM`), so a row's first token is context only. Consecutive rows of a stream share one
+ * token (each starts with the previous row's last), so every token of a stream except its first is
+ * predicted exactly once (HF's `run_clm` cuts disjoint blocks and never predicts a block's first
+ * token). Pad the rows with `padBatch(rows, { padId })`: padding gets label -100 and attention mask 0,
+ * so the loss and perplexity count real predicted tokens only.
  *
- * In `"pad"` mode a document longer than `blockSize + 1` tokens continues in a new row, whose context
+ * In `"pad"` mode a document longer than `blockSize` tokens continues in a new row, whose context
  * starts afresh; a document of fewer than two tokens (after `bosId`/`eosId`) predicts nothing and
  * gives no row.
  */
@@ -66,8 +66,8 @@ export function causalLmExamples(
   if (!isArray(documents)) throw new TokenizeError(FN, "documents", "an array of id arrays", show(documents));
   if (options.mode !== "pack" && options.mode !== "pad")
     throw new TokenizeError(FN, "options.mode", '"pack" or "pad"', show(options.mode));
-  if (!Number.isSafeInteger(options.blockSize) || options.blockSize < 1)
-    throw new TokenizeError(FN, "options.blockSize", "an integer >= 1", show(options.blockSize));
+  if (!Number.isSafeInteger(options.blockSize) || options.blockSize < 2)
+    throw new TokenizeError(FN, "options.blockSize", "an integer >= 2", show(options.blockSize));
   optionalId("options.bosId", options.bosId);
   optionalId("options.eosId", options.eosId);
   const wrapped = documents.map((document, d) => {
