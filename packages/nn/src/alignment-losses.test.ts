@@ -183,6 +183,31 @@ describe("alignment losses match torch autograd (float64)", () => {
 });
 
 describe("alignment losses: properties", () => {
+  it("averageLinkage in float32 stays finite at coincident tokens and near the float64 reference", async () => {
+    const c: Case = reference.averageLinkage;
+    const graph = new Graph();
+    const ha = graph.input("hiddenA", "float32", ["batchA", "stepsA", 3]);
+    const hb = graph.input("hiddenB", "float32", ["batchB", "stepsB", 3]);
+    const ma = graph.input("maskA", "int64", ["batchA", "stepsA"]);
+    const mb = graph.input("maskB", "int64", ["batchB", "stepsB"]);
+    const loss = averageLinkage(ha, ma, hb, mb);
+    const [ga, gb] = grad(loss, [ha, hb]);
+    const values = feeds(c);
+    const result = await evaluate(
+      { loss, ga: ga as Tensor, gb: gb as Tensor },
+      {
+        ...values,
+        hiddenA: { data: Float32Array.from(c.hiddenA), dims: c.dimsA },
+        hiddenB: { data: Float32Array.from(c.hiddenB), dims: c.dimsB },
+      },
+    );
+    expect(Math.abs((numbers(result.loss)[0] ?? Number.NaN) - c.loss)).toBeLessThanOrEqual(
+      1e-4 * Math.abs(c.loss),
+    );
+    expect(maxError(result.ga, c.gradA)).toBeLessThanOrEqual(1e-3);
+    expect(maxError(result.gb, c.gradB)).toBeLessThanOrEqual(1e-3);
+  });
+
   it("are ~0 for the same token set in both languages, whatever the padding holds, and average linkage is >= 0 (fast-check)", async () => {
     await fc.assert(
       fc.asyncProperty(
