@@ -104,7 +104,8 @@ function checkSequence(sequence: MaskableSequence, index: number, wholeWord: boo
  * With `wholeWord` the units of selection are words (`wordIds`, as from `WordTokenizer.encodeWords`):
  * each word is selected with `probability` and then all its pieces are; the 80/10/10 choice is still
  * made per piece, as in BERT's whole-word masking and Hugging Face's `DataCollatorForWholeWordMask`.
- * Tokens whose word id is `null` are special.
+ * Words are selected independently, where those pick a fixed count (`round(15%)` of the tokens' worth);
+ * the expected share is the same. Tokens whose word id is `null` are special.
  *
  * One seeded stream is drawn through the sequences in order: per unit one draw for selection, per
  * selected token one for the 80/10/10 choice and one more for a random id. Use a new seed per epoch
