@@ -9,6 +9,7 @@ export {
   identicalStringPairs,
   meanVarianceAlignment,
 } from "./alignment-losses.js";
+export { ARCHITECTURES } from "./architectures.js";
 export {
   type AttentionOptions,
   MASKED_SCORE,
@@ -33,6 +34,16 @@ export {
 } from "./decoder.js";
 export { NnError } from "./errors.js";
 export {
+  bfloat16Bits,
+  bfloat16Value,
+  type FloatDType,
+  float16Bits,
+  float16Value,
+  fromFloats,
+  isFloatDType,
+  toFloats,
+} from "./float-formats.js";
+export {
   type Gpt2Activation,
   Gpt2Attention,
   Gpt2Block,
@@ -45,6 +56,18 @@ export {
   gpt2Config,
   gpt2TensorNames,
 } from "./gpt2.js";
+export {
+  type HfArchitecture,
+  HfCheckpointError,
+  type HfCheckpointProblem,
+  type HfModel,
+  type HfTensorMapping,
+  readCheckpointTensors,
+  readJsonObject,
+  WEIGHTS_INDEX_NAME,
+  WEIGHTS_NAME,
+  writeCheckpointTensors,
+} from "./hf-checkpoint.js";
 export {
   constant,
   fanInUniform,
@@ -91,6 +114,15 @@ export {
   subtree,
   type TensorTree,
 } from "./parameters.js";
+export {
+  architectureFor,
+  type FromPretrainedOptions,
+  fromPretrained,
+  type HfCheckpoint,
+  type LoadedCheckpoint,
+  type SavePretrainedOptions,
+  savePretrained,
+} from "./pretrained.js";
 export { deriveSeed, Random } from "./random.js";
 export { RmsNorm } from "./rms-norm.js";
 export {

@@ -44,6 +44,8 @@ describe("safetensors", () => {
       ["i", { dtype: "I64", shape: [2], data: BigInt64Array.of(-1n, 2n ** 40n) }],
       ["j", { dtype: "I32", shape: [], data: Int32Array.of(7) }],
       ["b", { dtype: "BOOL", shape: [3], data: Uint8Array.of(1, 0, 1) }],
+      ["h", { dtype: "F16", shape: [2], data: Uint16Array.of(0x3c00, 0xc000) }],
+      ["bh", { dtype: "BF16", shape: [1], data: Uint16Array.of(0x3f80) }],
       ["empty", { dtype: "F32", shape: [0], data: new Float32Array(0) }],
     ]);
     const back = readSafetensors(writeSafetensors(tensors, { step: "12" }));
@@ -62,7 +64,10 @@ describe("safetensors", () => {
       [new Uint8Array(3), "bytes: expected at least 8 bytes, got 3"],
       [file({}, four, 1000), "header length: expected at most"],
       [file([1], new Uint8Array(0)), "header: expected a JSON object, got object"],
-      [file(entry({ dtype: "F16" }), four), 'a.dtype: expected one of F32, F64, I64, I32, BOOL, got "F16"'],
+      [
+        file(entry({ dtype: "F8_E4M3" }), four),
+        'a.dtype: expected one of F32, F64, F16, BF16, I64, I32, BOOL, got "F8_E4M3"',
+      ],
       [file(entry({ shape: [-1] }), four), "a.shape: expected an array of non-negative integers, got [-1]"],
       [
         file(entry({ data_offsets: [0] }), four),

@@ -1,12 +1,16 @@
 import { NnError } from "./errors.js";
 
 /** safetensors dtypes this package reads and writes. */
-export type SafetensorsDType = "F32" | "F64" | "I64" | "I32" | "BOOL";
+export type SafetensorsDType = "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | "BOOL";
 
 /** The typed array of each safetensors dtype. */
 export interface SafetensorsArrayMap {
   F32: Float32Array;
   F64: Float64Array;
+  /** IEEE binary16 bit patterns: convert with {@link toFloat32}. */
+  F16: Uint16Array;
+  /** bfloat16 bit patterns (the upper half of a float32): convert with {@link toFloat32}. */
+  BF16: Uint16Array;
   I64: BigInt64Array;
   I32: Int32Array;
   BOOL: Uint8Array;
@@ -27,7 +31,15 @@ export interface Safetensors {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-const BYTES: Readonly<Record<SafetensorsDType, number>> = { F32: 4, F64: 8, I64: 8, I32: 4, BOOL: 1 };
+const BYTES: Readonly<Record<SafetensorsDType, number>> = {
+  F32: 4,
+  F64: 8,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  BOOL: 1,
+};
 
 /** Headers larger than this are refused (the reference implementation's limit is 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -44,6 +56,9 @@ function arrayOf(dtype: SafetensorsDType, bytes: Uint8Array): SafetensorsTensor[
       return new Float32Array(copy);
     case "F64":
       return new Float64Array(copy);
+    case "F16":
+    case "BF16":
+      return new Uint16Array(copy);
     case "I64":
       return new BigInt64Array(copy);
     case "I32":
@@ -152,7 +167,12 @@ export function readSafetensors(bytes: Uint8Array): Safetensors {
       data_offsets: offsets,
     } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!isDType(dtype))
-      throw new NnError(fn, `${name}.dtype`, "one of F32, F64, I64, I32, BOOL", JSON.stringify(dtype));
+      throw new NnError(
+        fn,
+        `${name}.dtype`,
+        "one of F32, F64, F16, BF16, I64, I32, BOOL",
+        JSON.stringify(dtype),
+      );
     if (!Array.isArray(shape) || shape.some((dim) => !Number.isSafeInteger(dim) || dim < 0)) {
       throw new NnError(fn, `${name}.shape`, "an array of non-negative integers", JSON.stringify(shape));
     }
