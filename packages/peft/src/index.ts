@@ -1,0 +1,48 @@
+export { PeftError } from "./errors.js";
+export {
+  applyLora,
+  type LoraBias,
+  type LoraConfig,
+  loraLayers,
+  loraShape,
+  type ResolvedLoraConfig,
+  resolveLoraConfig,
+} from "./lora.js";
+export { type LoraBase, type LoraInit, type LoraLayerOptions, LoraLinear } from "./lora-linear.js";
+export { mergeAndUnload, mergeLora, unmergeLora, type ValueMap } from "./merge.js";
+export {
+  type AnyModule,
+  type Composite,
+  copyModule,
+  isComposite,
+  mapModules,
+  mapParameters,
+  namedModules,
+  setTrainable,
+} from "./modules.js";
+export {
+  DOUBLE_QUANT_BLOCK_SIZE,
+  type DoubleQuantized,
+  dequantizeNf4,
+  dynamicMap,
+  NF4_BLOCK_SIZE,
+  NF4_CODE,
+  type Nf4Options,
+  type Nf4Tensor,
+  nf4Absmax,
+  nf4Bytes,
+  nf4Codes,
+  quantizeBlockwise,
+  quantizeNf4,
+} from "./nf4.js";
+export { dequantizeInGraph } from "./nf4-graph.js";
+export { Nf4Linear } from "./nf4-linear.js";
+export { matchesTarget, patternKey, type TargetModules } from "./patterns.js";
+export { applyQlora, type FrozenMemory, frozenMemory, nf4Layers, type QloraConfig } from "./qlora.js";
+export {
+  applyBitFit,
+  applyEmbeddingOnly,
+  type BitFitOptions,
+  type EmbeddingOnlyOptions,
+} from "./selective.js";
+export { type ParameterKind, type TrainableReport, trainableParameters } from "./trainable.js";
