@@ -276,6 +276,14 @@ describe("alignment losses: errors", () => {
     expect(() => meanVarianceAlignment(h, h, h, m)).toThrow(
       "meanVarianceAlignment: maskA: expected a [batch, steps] tensor, got rank 3",
     );
+    expect(() =>
+      meanVarianceAlignment(
+        h,
+        m,
+        graph.input("fixed", "float64", [2, 3, 3]),
+        graph.input("m23", "int64", [2, 4]),
+      ),
+    ).toThrow("meanVarianceAlignment: maskB: expected the shape [2, 3], got [2, 4]");
     expect(() => meanVarianceAlignment(h, m, h32, m)).toThrow(
       "meanVarianceAlignment: hiddenB: expected the dtype of hiddenA (float64), got float32",
     );

@@ -57,6 +57,16 @@ function rows(fn: string, side: "A" | "B", hidden: Tensor, mask: Tensor): Rows {
   const dim = hidden.shape[2];
   if (typeof dim !== "number") throw new NnError(fn, `hidden${side}`, "a fixed dim", `"${dim}"`);
   if (mask.rank !== 2) throw new NnError(fn, `mask${side}`, "a [batch, steps] tensor", `rank ${mask.rank}`);
+  for (const axis of [0, 1]) {
+    const [h, m] = [hidden.shape[axis], mask.shape[axis]];
+    if (typeof h === "number" && typeof m === "number" && h !== m)
+      throw new NnError(
+        fn,
+        `mask${side}`,
+        `the shape [${hidden.shape.slice(0, 2).join(", ")}]`,
+        `[${mask.shape.join(", ")}]`,
+      );
+  }
   const keep = reshape(cast(mask, "bool"), [-1]); // shape: [tokens]
   const m = cast(keep, hidden.dtype); // shape: [tokens]
   const x = where(unsqueeze(keep, [-1]), reshape(hidden, [-1, dim]), 0); // shape: [tokens, dim]
