@@ -37,7 +37,21 @@ export {
 } from "./nf4.js";
 export { dequantizeInGraph } from "./nf4-graph.js";
 export { Nf4Linear } from "./nf4-linear.js";
-export { matchesTarget, patternKey, type TargetModules } from "./patterns.js";
+export { type ModuleNaming, matchesTarget, patternKey, type TargetModules } from "./patterns.js";
+export {
+  ADAPTER_CONFIG_NAME,
+  ADAPTER_WEIGHTS_NAME,
+  loadPeftAdapter,
+  type PeftAdapterFiles,
+  type PeftConfigRead,
+  type PeftSaveOptions,
+  type PeftTaskType,
+  peftConfigJson,
+  readPeftConfig,
+  readPeftWeights,
+  savePeftAdapter,
+  toPeftAdapter,
+} from "./peft-format.js";
 export { applyQlora, type FrozenMemory, frozenMemory, nf4Layers, type QloraConfig } from "./qlora.js";
 export {
   applyBitFit,

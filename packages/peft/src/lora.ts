@@ -3,7 +3,13 @@ import { PeftError } from "./errors.js";
 import { type LoraInit, LoraLinear } from "./lora-linear.js";
 import { type AnyModule, mapModules, namedModules, setTrainable } from "./modules.js";
 import { Nf4Linear } from "./nf4-linear.js";
-import { checkPattern, matchesTarget, patternKey, type TargetModules } from "./patterns.js";
+import {
+  checkPattern,
+  type ModuleNaming,
+  matchesTarget,
+  patternKey,
+  type TargetModules,
+} from "./patterns.js";
 
 /** Which biases train besides the LoRA matrices (PEFT's `bias`). */
 export type LoraBias = "none" | "all" | "lora_only";
@@ -91,12 +97,18 @@ export function loraShape(config: ResolvedLoraConfig, path: string): { rank: num
 }
 
 /** Paths of the modules matching `names` (PEFT's `modules_to_save` matching); an error if one matches nothing. */
-export function modulesToSavePaths(fn: string, model: AnyModule, names: readonly string[]): string[] {
+export function modulesToSavePaths(
+  fn: string,
+  model: AnyModule,
+  names: readonly string[],
+  naming: ModuleNaming = {},
+): string[] {
+  const rename = naming.moduleName ?? ((path: string) => path);
   const paths = namedModules(model)
     .map(([path]) => path)
-    .filter((path) => path !== "" && matchesTarget(names, path));
+    .filter((path) => path !== "" && matchesTarget(names, rename(path)));
   for (const name of names) {
-    if (!paths.some((path) => matchesTarget([name], path)))
+    if (!paths.some((path) => matchesTarget([name], rename(path))))
       throw new PeftError(fn, "modulesToSave", "names of modules in the model", JSON.stringify(name));
   }
   return paths;
@@ -111,14 +123,18 @@ export const within = (path: string, prefix: string) =>
  * afterwards only `lora_A`/`lora_B`, the biases `config.bias` names and the `modulesToSave` train,
  * and frozen parameters become initializers when the model is compiled. Composite modules must keep
  * their submodules in a `modules` record (the `@xlt/nn` convention) for the wrapping to reach them.
+ * Patterns match module paths, or the names `naming.moduleName` gives them (a PEFT config's
+ * Hugging Face module names).
  */
-export function applyLora<M extends AnyModule>(model: M, config: LoraConfig): M {
+export function applyLora<M extends AnyModule>(model: M, config: LoraConfig, naming: ModuleNaming = {}): M {
   const fn = "applyLora";
+  const rename = naming.moduleName ?? ((path: string) => path);
   const resolved = resolveLoraConfig(config, fn);
-  const saved = modulesToSavePaths(fn, model, resolved.modulesToSave);
+  const saved = modulesToSavePaths(fn, model, resolved.modulesToSave, naming);
   const wrapped: string[] = [];
   const transformed = mapModules(model, (module, path) => {
-    if (!matchesTarget(resolved.targetModules, path) || saved.some((prefix) => within(path, prefix)))
+    const name = rename(path);
+    if (!matchesTarget(resolved.targetModules, name) || saved.some((prefix) => within(path, prefix)))
       return undefined;
     if (!(module instanceof Linear || module instanceof Nf4Linear)) {
       throw new PeftError(
@@ -129,7 +145,7 @@ export function applyLora<M extends AnyModule>(model: M, config: LoraConfig): M 
       );
     }
     wrapped.push(path);
-    const { rank, alpha } = loraShape(resolved, path);
+    const { rank, alpha } = loraShape(resolved, name);
     return new LoraLinear(module, {
       rank,
       alpha,

@@ -30,3 +30,9 @@ export function checkPattern(fn: string, argument: string, pattern: string): voi
     throw new PeftError(fn, argument, "a valid regular expression", JSON.stringify(pattern));
   }
 }
+
+/** How xlt module paths are named in the files and configs a method reads (Hugging Face names). */
+export interface ModuleNaming {
+  /** xlt module path → the module's name in the base model's state dict (default: the same). */
+  readonly moduleName?: (path: string) => string;
+}

@@ -6,7 +6,7 @@ import type { ValueMap } from "./merge.js";
 import { type AnyModule, mapModules, namedModules } from "./modules.js";
 import { type Nf4Options, nf4Bytes, quantizeNf4 } from "./nf4.js";
 import { Nf4Linear } from "./nf4-linear.js";
-import { matchesTarget, type TargetModules } from "./patterns.js";
+import { type ModuleNaming, matchesTarget, type TargetModules } from "./patterns.js";
 
 export interface QloraConfig extends LoraConfig, Nf4Options {
   /**
@@ -26,15 +26,17 @@ export function applyQlora<M extends AnyModule>(
   model: M,
   values: ValueMap,
   config: QloraConfig,
+  naming: ModuleNaming = {},
 ): { model: M; values: Map<string, Float32Array | Float64Array> } {
   const fn = "applyQlora";
+  const rename = naming.moduleName ?? ((path: string) => path);
   const next = new Map(values);
-  const saved = modulesToSavePaths(fn, model, config.modulesToSave ?? []);
+  const saved = modulesToSavePaths(fn, model, config.modulesToSave ?? [], naming);
   let quantized = 0;
   const transformed = mapModules(model, (module, path) => {
     if (!(module instanceof Linear)) return undefined;
     if (saved.some((prefix) => within(path, prefix))) return undefined;
-    if (config.quantizeModules !== undefined && !matchesTarget(config.quantizeModules, path))
+    if (config.quantizeModules !== undefined && !matchesTarget(config.quantizeModules, rename(path)))
       return undefined;
     const weightPath = `${path}.weight`;
     const weight = values.get(weightPath);
@@ -58,7 +60,7 @@ export function applyQlora<M extends AnyModule>(
       "a pattern matching at least one Linear",
       JSON.stringify(config.quantizeModules ?? "every Linear"),
     );
-  return { model: applyLora(transformed, config), values: next };
+  return { model: applyLora(transformed, config, naming), values: next };
 }
 
 /** Every NF4 layer of a model, those under a LoRA layer included. */
