@@ -100,8 +100,9 @@ describe("dump of a Scan", () => {
     const h = graph.input("h", "float32", [2]);
     const { carry } = scan(([c], [x]) => ({ carry: [add(c as Tensor, x as Tensor)], ys: [] }), [h], [xs]);
     const lines = dump({ total: carry[0] as Tensor }).split("\n");
+    // The final carry, the carry entering each step and the body's one value (saved for a gradient).
     expect(lines[2]).toMatch(
-      /^t\d+: float32\[2\], t\d+: float32\[steps,2\] = Scan\(h, xs\) \{axis=0, reverse=false\}$/,
+      /^t\d+: float32\[2\], t\d+: float32\[steps,2\], t\d+: float32\[steps,2\] = Scan\(h, xs\) \{axis=0, reverse=false\}$/,
     );
     expect(lines[3]).toMatch(/^ {2}body\(scan\d+_carry0: float32\[2\], scan\d+_x0: float32\[2\]\) \{$/);
     expect(lines[4]).toMatch(/^ {4}t\d+: float32\[2\] = Add\(scan\d+_carry0, scan\d+_x0\)$/);

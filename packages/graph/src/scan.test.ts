@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { grad } from "./autodiff.js";
+import { dump } from "./dump.js";
 import { add, mul, tanh, where } from "./elementwise.js";
 import { evaluate } from "./evaluate.js";
 import { Graph, type Tensor } from "./graph.js";
@@ -159,6 +160,21 @@ describe("scan", () => {
       }),
       { numRuns: 8 },
     );
+  });
+
+  it("the reversed Scan reads the forward's values from saved residuals instead of computing them again", () => {
+    const graph = new Graph();
+    const xs = graph.input("xs", "float64", [3, "steps", 2]);
+    const h0 = graph.input("h0", "float64", [3, 2]);
+    const w = graph.input("w", "float64", [2, 2]);
+    const { ys } = rnn(h0, xs, w, null, false);
+    const [dw] = grad(reduceSum(ys[0] as Tensor), [w]);
+    const text = dump({ dw: dw as Tensor });
+    // One Tanh and one h·W (the forward's), none in the gradient's body: Tanh's rule reads the saved
+    // output, and the gradient's products are dz·Wᵀ and hᵀ·dz.
+    expect(text.match(/= Tanh\(/g)).toHaveLength(1);
+    expect(text.match(/= Scan\(/g)).toHaveLength(2);
+    expect(text.match(/= MatMul\(/g)).toHaveLength(3);
   });
 
   it("validates its inputs and the body", () => {

@@ -2,7 +2,7 @@ import { vjp } from "./autodiff.js";
 import { isFloat } from "./dtype.js";
 import { add } from "./elementwise.js";
 import { GraphError } from "./errors.js";
-import { apply, Graph, type Node, type Primitive, type Tensor, type TensorType } from "./graph.js";
+import { ancestors, apply, Graph, type Node, type Primitive, type Tensor, type TensorType } from "./graph.js";
 import { formatShape, normaliseAxis } from "./shape.js";
 import { zerosLike } from "./structural.js";
 
@@ -34,6 +34,8 @@ interface ScanAttrs {
   readonly carryOut: readonly Tensor[];
   readonly yOut: readonly Tensor[];
   readonly captures: readonly Tensor[];
+  /** Float values the body computes, each saved per step when the gradient reads it. */
+  readonly residuals: readonly Tensor[];
   readonly axis: number;
   readonly reverse: boolean;
 }
@@ -44,33 +46,41 @@ const stacked = (type: TensorType, axis: number, steps: Tensor["shape"][number])
   return { dtype: type.dtype, shape };
 };
 
-// Outputs: final carries, stacked ys, then the carry entering each step (saved for the gradient;
-// emitted only when something uses it).
+// Outputs: final carries, stacked ys, then the carry entering each step and each residual, stacked
+// (saved for the gradient; each emitted only when something uses it).
 const Scan: Primitive<ScanAttrs> = {
   name: "Scan",
-  infer: (inputs, { carryIn, yOut, axis }) => {
+  infer: (inputs, { carryIn, yOut, residuals, axis }) => {
     const steps = (inputs[carryIn.length] as Tensor).shape[axis] ?? 0;
     const carries = carryIn.map((tensor) => ({ dtype: tensor.dtype, shape: tensor.shape }));
     return [
       ...carries,
       ...yOut.map((y) => stacked(y, axis, steps)),
       ...carries.map((c) => stacked(c, axis, steps)),
+      ...residuals.map((r) => stacked(r, axis, steps)),
     ];
   },
   emit: (context, inputs, outputs, attrs, used) => {
-    const { carryIn, xIn, carryOut, yOut, axis, reverse } = attrs;
-    const saving = used.slice(carryIn.length + yOut.length).some(Boolean);
-    const bodyOutputs = saving ? [...carryOut, ...yOut, ...carryIn] : [...carryOut, ...yOut];
+    const { carryIn, xIn, carryOut, yOut, residuals, axis, reverse } = attrs;
+    const first = carryIn.length + yOut.length;
+    const savable = [...carryIn, ...residuals];
+    const saved = savable.flatMap((_, index) => (used[first + index] ? [index] : []));
+    const bodyOutputs = [...carryOut, ...yOut, ...saved.map((index) => savable[index] as Tensor)];
     const scanOutputs = bodyOutputs.length - carryOut.length;
     const direction = reverse ? 1 : 0;
-    context.node("Scan", inputs.slice(0, carryIn.length + xIn.length), outputs.slice(0, bodyOutputs.length), {
-      body: context.subgraph([...carryIn, ...xIn], bodyOutputs),
-      num_scan_inputs: { int: xIn.length },
-      scan_input_axes: { ints: xIn.map(() => axis) },
-      scan_input_directions: { ints: xIn.map(() => direction) },
-      scan_output_axes: { ints: Array.from({ length: scanOutputs }, () => axis) },
-      scan_output_directions: { ints: Array.from({ length: scanOutputs }, () => direction) },
-    });
+    context.node(
+      "Scan",
+      inputs.slice(0, carryIn.length + xIn.length),
+      [...outputs.slice(0, first), ...saved.map((index) => outputs[first + index] as string)],
+      {
+        body: context.subgraph([...carryIn, ...xIn], bodyOutputs),
+        num_scan_inputs: { int: xIn.length },
+        scan_input_axes: { ints: xIn.map(() => axis) },
+        scan_input_directions: { ints: xIn.map(() => direction) },
+        scan_output_axes: { ints: Array.from({ length: scanOutputs }, () => axis) },
+        scan_output_directions: { ints: Array.from({ length: scanOutputs }, () => direction) },
+      },
+    );
   },
   vjp: ({ dy, inputs, outputs, attrs, needs }) => scanVjp(dy, inputs, outputs, attrs, needs),
   bodies: ({ carryIn, xIn, carryOut, yOut }) => [
@@ -159,6 +169,9 @@ export function scan(
     carryOut,
     yOut,
     captures: captured.map(([, inner]) => inner),
+    residuals: ancestors([...carryOut, ...yOut]).flatMap((node) =>
+      node.outputs.filter((tensor) => isFloat(tensor.dtype)),
+    ),
     axis,
     reverse: options.reverse ?? false,
   });
@@ -189,22 +202,33 @@ function replay(
       `an unknown ${source.kind}`,
     );
   };
+  // Only what `mapping` does not already hold (saved residuals) is computed again.
   const needed = new Set<Node>();
-  const stack = outputs.flatMap((tensor) => (tensor.source.kind === "node" ? [tensor.source.node] : []));
+  const producerOf = (tensor: Tensor) =>
+    tensor.source.kind === "node" && !mapping.has(tensor) ? [tensor.source.node] : [];
+  const stack = outputs.flatMap(producerOf);
   while (stack.length > 0) {
     const node = stack.pop() as Node;
     if (needed.has(node)) continue;
     needed.add(node);
-    for (const input of node.inputs) if (input.source.kind === "node") stack.push(input.source.node);
+    for (const input of node.inputs) stack.push(...producerOf(input));
   }
   for (const node of body.nodes) {
     if (!needed.has(node)) continue;
     const results = node.replay(node.inputs.map(resolve));
-    for (const [index, output] of node.outputs.entries()) mapping.set(output, results[index] as Tensor);
+    for (const [index, output] of node.outputs.entries())
+      if (!mapping.has(output)) mapping.set(output, results[index] as Tensor);
   }
   return outputs.map(resolve);
 }
 
+/**
+ * Backpropagation through time: a Scan over the steps in the other order whose carries are the
+ * gradients of the carries and the running sums of the captures' gradients. Its body reads the
+ * values the forward body computed from the forward Scan's saved residuals rather than computing
+ * them again: a first pass over a probe body finds which residuals the gradient reads, and only
+ * those are saved.
+ */
 function scanVjp(
   dy: readonly (Tensor | null)[],
   inputs: readonly Tensor[],
@@ -212,7 +236,7 @@ function scanVjp(
   attrs: ScanAttrs,
   needs: readonly boolean[],
 ): (Tensor | null)[] {
-  const { body, carryIn, xIn, carryOut, yOut, captures, axis, reverse } = attrs;
+  const { body, carryIn, xIn, carryOut, yOut, captures, residuals, axis, reverse } = attrs;
   const nc = carryIn.length;
   const nx = xIn.length;
   const ny = yOut.length;
@@ -225,44 +249,63 @@ function scanVjp(
   const yIndices = yOut.flatMap((_, j) => (dy[nc + j] ? [j] : []));
   const xs = inputs.slice(nc, nc + nx);
   const outerCaptures = inputs.slice(nc + nx);
-  const saved = outputs.slice(nc + ny);
-  const backward = scan(
-    (state, stepInputs) => {
-      const dCarry = state.slice(0, carryIndices.length);
-      const dCaptures = state.slice(carryIndices.length);
-      const carries = stepInputs.slice(0, nc);
-      const xSteps = stepInputs.slice(nc, nc + nx);
-      const dYs = stepInputs.slice(nc + nx);
-      const target = (carries[0] ?? xSteps[0] ?? dYs[0]) as Tensor;
-      const mapping = new Map<Tensor, Tensor>();
-      for (const [i, tensor] of carryIn.entries()) mapping.set(tensor, carries[i] as Tensor);
-      for (const [j, tensor] of xIn.entries()) mapping.set(tensor, xSteps[j] as Tensor);
-      const forward = replay(
-        body,
-        mapping,
-        [...carryIndices.map((i) => carryOut[i] as Tensor), ...yIndices.map((j) => yOut[j] as Tensor)],
-        target.graph,
-      );
-      const captureTensors = captureIndices.map((k) => target.graph.capture(outerCaptures[k] as Tensor));
-      const wrt = [...carryIndices.map((i) => carries[i] as Tensor), ...xSteps, ...captureTensors];
-      const grads = vjp(forward, [...dCarry, ...dYs], wrt);
-      const nextCarry = carryIndices.map((i, position) => grads[position] ?? zerosLike(carries[i] as Tensor));
-      const dxs = xSteps.map((x, j) =>
-        needs[nc + j] && isFloat(x.dtype) ? (grads[carryIndices.length + j] ?? zerosLike(x)) : null,
-      );
-      const nextCaptures = dCaptures.map((acc, position) => {
-        const g = grads[carryIndices.length + nx + position];
-        return g ? add(acc, g) : acc;
-      });
-      return { carry: [...nextCarry, ...nextCaptures], ys: dxs.flatMap((g) => (g ? [g] : [])) };
-    },
-    [
-      ...carryIndices.map((i) => dy[i] ?? zerosLike(outputs[i] as Tensor)),
-      ...captureIndices.map((k) => zerosLike(outerCaptures[k] as Tensor)),
-    ],
-    [...saved, ...xs, ...yIndices.map((j) => dy[nc + j] as Tensor)],
-    { axis, reverse: !reverse },
+  const savedCarries = outputs.slice(nc + ny, nc + ny + nc);
+  const savedResiduals = outputs.slice(nc + ny + nc);
+  const dYs = yIndices.map((j) => dy[nc + j] as Tensor);
+  const init = [
+    ...carryIndices.map((i) => dy[i] ?? zerosLike(outputs[i] as Tensor)),
+    ...captureIndices.map((k) => zerosLike(outerCaptures[k] as Tensor)),
+  ];
+  // One step of the backward body; `kept` lists the residuals that `steps` ends with.
+  const step = (kept: readonly number[]) => (state: readonly Tensor[], stepInputs: readonly Tensor[]) => {
+    const dCarry = state.slice(0, carryIndices.length);
+    const dCaptures = state.slice(carryIndices.length);
+    const carries = stepInputs.slice(0, nc);
+    const xSteps = stepInputs.slice(nc, nc + nx);
+    const dYSteps = stepInputs.slice(nc + nx, nc + nx + yIndices.length);
+    const residualSteps = stepInputs.slice(nc + nx + yIndices.length);
+    const target = (carries[0] ?? xSteps[0] ?? dYSteps[0]) as Tensor;
+    const mapping = new Map<Tensor, Tensor>();
+    for (const [i, tensor] of carryIn.entries()) mapping.set(tensor, carries[i] as Tensor);
+    for (const [j, tensor] of xIn.entries()) mapping.set(tensor, xSteps[j] as Tensor);
+    const forward = replay(
+      body,
+      mapping,
+      [...carryIndices.map((i) => carryOut[i] as Tensor), ...yIndices.map((j) => yOut[j] as Tensor)],
+      target.graph,
+    );
+    const captureTensors = captureIndices.map((k) => target.graph.capture(outerCaptures[k] as Tensor));
+    const wrt = [...carryIndices.map((i) => carries[i] as Tensor), ...xSteps, ...captureTensors];
+    const grads = vjp(forward, [...dCarry, ...dYSteps], wrt);
+    const nextCarry = carryIndices.map((i, position) => grads[position] ?? zerosLike(carries[i] as Tensor));
+    const dxs = xSteps.flatMap((x, j) =>
+      needs[nc + j] && isFloat(x.dtype) ? [grads[carryIndices.length + j] ?? zerosLike(x)] : [],
+    );
+    const nextCaptures = dCaptures.map((acc, position) => {
+      const g = grads[carryIndices.length + nx + position];
+      return g ? add(acc, g) : acc;
+    });
+    // The gradient reads the forward values from the saved residuals, not from the replay.
+    const saved = new Map<Tensor, Tensor>();
+    for (const [position, r] of kept.entries()) {
+      const replayed = mapping.get(residuals[r] as Tensor);
+      if (replayed) saved.set(replayed, residualSteps[position] as Tensor);
+    }
+    const results = substitute([...nextCarry, ...nextCaptures, ...dxs], saved);
+    return { carry: results.slice(0, init.length), ys: results.slice(init.length) };
+  };
+  const scanned = [...savedCarries, ...xs, ...dYs];
+  const kept = readResiduals(
+    step(residuals.map((_, r) => r)),
+    init,
+    [...scanned, ...savedResiduals],
+    scanned.length,
+    axis,
   );
+  const backward = scan(step(kept), init, [...scanned, ...kept.map((r) => savedResiduals[r] as Tensor)], {
+    axis,
+    reverse: !reverse,
+  });
   const result: (Tensor | null)[] = inputs.map(() => null);
   for (const [position, i] of carryIndices.entries())
     if (needs[i]) result[i] = backward.carry[position] ?? null;
@@ -276,4 +319,53 @@ function scanVjp(
   for (const [position, k] of captureIndices.entries())
     result[nc + nx + k] = backward.carry[carryIndices.length + position] ?? null;
   return result;
+}
+
+/**
+ * `outputs` rebuilt with the values in `saved` standing for the tensors they key: nodes that read a
+ * substituted value (directly or through another rebuilt node) are applied again to the new
+ * inputs, and nodes whose outputs are all substituted drop out.
+ */
+function substitute(outputs: readonly Tensor[], saved: ReadonlyMap<Tensor, Tensor>): Tensor[] {
+  const rebuilt = new Map<Tensor, Tensor>(saved);
+  const resolve = (tensor: Tensor) => rebuilt.get(tensor) ?? tensor;
+  for (const node of ancestors(outputs)) {
+    if (node.outputs.every((output) => rebuilt.has(output))) continue;
+    const inputs = node.inputs.map(resolve);
+    if (inputs.every((tensor, index) => tensor === node.inputs[index])) continue;
+    const results = node.replay(inputs);
+    for (const [index, output] of node.outputs.entries())
+      if (!rebuilt.has(output)) rebuilt.set(output, results[index] as Tensor);
+  }
+  return outputs.map(resolve);
+}
+
+/**
+ * Which of the scanned inputs from `first` on (the residuals) a body reads: builds the body once in
+ * a probe graph that nothing refers to, with every residual available, and keeps those its outputs
+ * depend on (the values it would otherwise compute again every step).
+ */
+function readResiduals(
+  body: (state: readonly Tensor[], stepInputs: readonly Tensor[]) => ScanStep,
+  init: readonly Tensor[],
+  xs: readonly Tensor[],
+  first: number,
+  axis: number,
+): number[] {
+  const outer = (xs[0] ?? init[0]) as Tensor;
+  const probe = new Graph(outer.graph);
+  const name = (kind: string, index: number) => `probe${probe.nextId()}_${kind}${index}`;
+  const state = init.map((tensor, index) => probe.input(name("carry", index), tensor.dtype, tensor.shape));
+  const stepInputs = xs.map((x, index) =>
+    probe.input(
+      name("x", index),
+      x.dtype,
+      x.shape.filter((_, a) => a !== axis),
+    ),
+  );
+  const result = body(state, stepInputs);
+  const outputs = [...result.carry, ...result.ys];
+  const read = new Set<Tensor>(outputs);
+  for (const node of ancestors(outputs)) for (const input of node.inputs) read.add(input);
+  return stepInputs.slice(first).flatMap((tensor, r) => (read.has(tensor) ? [r] : []));
 }
