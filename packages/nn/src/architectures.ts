@@ -1,4 +1,6 @@
+import { GPT2 } from "./gpt2.js";
 import type { HfArchitecture } from "./hf-checkpoint.js";
+import { LLAMA } from "./llama.js";
 
 /** The Hugging Face architectures `fromPretrained` knows, by `model_type`. */
-export const ARCHITECTURES: readonly HfArchitecture[] = [];
+export const ARCHITECTURES: readonly HfArchitecture[] = [GPT2, LLAMA];

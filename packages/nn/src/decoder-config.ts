@@ -51,4 +51,12 @@ export class ConfigReader {
         JSON.stringify(value),
       );
   }
+
+  /** Throws unless the first class name of the list field `key` (`architectures`) is absent or one of `allowed`. */
+  headClass(key: string, allowed: readonly string[]): void {
+    const value = this.config[key];
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined && first !== null && !allowed.includes(String(first)))
+      throw new NnError(this.fn, `config.${key}[0]`, `one of ${allowed.join(", ")}`, JSON.stringify(first));
+  }
 }

@@ -19,6 +19,7 @@ import {
   where,
 } from "@xlt/graph";
 import { NnError } from "./errors.js";
+import type { HfTensorMapping } from "./hf-checkpoint.js";
 import type { Module } from "./layers.js";
 import { flatten, type ParameterTree } from "./parameters.js";
 import { deriveSeed } from "./random.js";
@@ -181,13 +182,6 @@ export function siteSeed(seed: number, site: string): number {
   return deriveSeed(seed, site) % 2147483647;
 }
 
-/** Where a parameter lives in a Hugging Face checkpoint: its name, and whether the matrix is stored transposed. */
-export interface DecoderTensorName {
-  readonly path: string;
-  readonly name: string;
-  readonly transpose?: boolean;
-}
-
 /**
  * Hugging Face names of a decoder's parameters: the dotted path with `layerN` written `N`
  * (`transformer.h.layer0.ln_1.weight` is `transformer.h.0.ln_1.weight`), transposed where
@@ -196,7 +190,7 @@ export interface DecoderTensorName {
 export function decoderTensorNames(
   parameters: ParameterTree,
   transposed: (path: string) => boolean,
-): DecoderTensorName[] {
+): HfTensorMapping[] {
   return flatten(parameters).map(([path]) => ({
     path,
     name: path.replace(/\.layer(\d+)\./, ".$1."),

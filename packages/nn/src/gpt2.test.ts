@@ -1,15 +1,25 @@
-import { describe, expect, it } from "vitest";
-import { Gpt2LmHeadModel, gpt2Config, gpt2TensorNames } from "./gpt2.js";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { GPT2, Gpt2LmHeadModel, gpt2Architecture, gpt2Config, gpt2TensorNames } from "./gpt2.js";
 import { Linear } from "./layers.js";
 import { flatten } from "./parameters.js";
+import { fromPretrained } from "./pretrained.js";
+import { writeSafetensors } from "./safetensors.js";
 import {
   causalAndPaddingErrors,
+  checkpointRoundTrip,
   compareWithFixture,
   dropoutRuns,
   loadFixture,
   maxError,
   runDecoder,
+  tensorOf,
 } from "./test-utils/decoder-fixtures.js";
+
+const scratch = mkdtempSync(join(tmpdir(), "xlt-gpt2-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const fixture = loadFixture("gpt2");
 const build = (options: { seed?: number; dtype?: "float32" | "float64" } = {}) =>
@@ -107,6 +117,68 @@ describe("GPT-2 behaviour", () => {
     );
     expect(() => new Gpt2LmHeadModel({ ...gpt2Config(config), heads: 5 })).toThrow(
       "Gpt2Model: config.heads: expected a divisor of hidden (12), got 5",
+    );
+  });
+});
+
+describe("GPT-2 Hugging Face checkpoints", () => {
+  for (const name of ["gpt2", "gpt2-untied"]) {
+    it(`${name}: loads, matches the oracle, saves identical tensors and reloads with identical logits`, async () => {
+      const directory = join(scratch, name);
+      const result = await checkpointRoundTrip(name, gpt2Architecture({ dtype: "float64" }), directory);
+      expect(result.errors.forward).toBeLessThan(1e-10);
+      expect(result.sameTensors).toBe(true);
+      expect(result.reloaded).toBe(0);
+      const source = loadFixture(name).config;
+      for (const key of ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "tie_word_embeddings"])
+        expect(result.config[key]).toEqual(source[key]);
+      expect(result.config).toMatchObject({
+        model_type: "gpt2",
+        architectures: ["GPT2LMHeadModel"],
+        n_inner: 48,
+      });
+    });
+  }
+
+  it("accepts a present tied lm_head.weight and the attn.bias buffers; loads a GPT2Model checkpoint", async () => {
+    const directory = join(scratch, "with-buffers");
+    const tensors = new Map(fixture.weights);
+    tensors.set("lm_head.weight", tensorOf(fixture.weights, "transformer.wte.weight"));
+    tensors.set("transformer.h.0.attn.bias", {
+      dtype: "F32",
+      shape: [1, 1, 2, 2],
+      data: Float32Array.of(1, 0, 1, 1),
+    });
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, "model.safetensors"), writeSafetensors(tensors));
+    writeFileSync(join(directory, "config.json"), JSON.stringify(fixture.config));
+    const loaded = await fromPretrained(directory);
+    expect(loaded.architecture).toBe(GPT2);
+    expect(loaded.unexpected).toEqual([]);
+    expect([...loaded.extra.keys()]).toEqual(["transformer.h.0.attn.bias"]);
+    const base = join(scratch, "base");
+    mkdirSync(base, { recursive: true });
+    const stripped = new Map(
+      [...fixture.weights].map(([key, tensor]) => [key.replace(/^transformer\./, ""), tensor]),
+    );
+    writeFileSync(join(base, "model.safetensors"), writeSafetensors(stripped));
+    writeFileSync(
+      join(base, "config.json"),
+      JSON.stringify({ ...fixture.config, architectures: ["GPT2Model"] }),
+    );
+    const model = await fromPretrained(base, { architecture: gpt2Architecture({ dtype: "float64" }) });
+    const names = gpt2TensorNames(model.model);
+    const errors = compareWithFixture(
+      await runDecoder(model.model, fixture, names, "float64", { values: model.values }),
+      fixture,
+      model.model,
+      names,
+    );
+    expect(errors.forward).toBeLessThan(1e-10);
+    await expect(
+      fromPretrained(base, { config: { architectures: ["GPT2ForSequenceClassification"] } }),
+    ).rejects.toThrow(
+      'gpt2Architecture.fromConfig: config.architectures[0]: expected one of GPT2LMHeadModel, GPT2Model, got "GPT2ForSequenceClassification"',
     );
   });
 });

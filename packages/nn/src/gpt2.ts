@@ -4,7 +4,6 @@ import {
   checkDecoderInputs,
   type DecoderInput,
   type DecoderOutput,
-  type DecoderTensorName,
   decoderTensorNames,
   LayerStack,
   parametersOf,
@@ -13,6 +12,7 @@ import {
 } from "./decoder.js";
 import { ConfigReader } from "./decoder-config.js";
 import { NnError } from "./errors.js";
+import type { HfArchitecture, HfTensorMapping } from "./hf-checkpoint.js";
 import { Dropout, Embedding, type ForwardContext, LayerNorm, Linear, type Module } from "./layers.js";
 import { leaf, type ParameterDType, type ParameterTree, subtree, type TensorTree } from "./parameters.js";
 
@@ -311,6 +311,53 @@ export class Gpt2LmHeadModel implements Module<DecoderInput, DecoderOutput> {
 }
 
 /** Hugging Face names of a GPT-2's parameters; only an untied `lm_head` (torch `[vocab, hidden]`) is transposed. */
-export function gpt2TensorNames(model: Gpt2LmHeadModel): DecoderTensorName[] {
+export function gpt2TensorNames(model: Gpt2LmHeadModel): HfTensorMapping[] {
   return decoderTensorNames(model.parameters, (path) => path === "lm_head.weight");
 }
+
+/** The `config.json` fields a GPT-2 model determines. */
+export function gpt2ToConfig(model: Gpt2LmHeadModel): Record<string, unknown> {
+  const c = model.config;
+  return {
+    model_type: "gpt2",
+    architectures: ["GPT2LMHeadModel"],
+    vocab_size: c.vocabSize,
+    n_positions: c.positions,
+    n_embd: c.hidden,
+    n_layer: c.layers,
+    n_head: c.heads,
+    n_inner: c.inner ?? 4 * c.hidden,
+    activation_function: c.activation ?? "gelu_new",
+    layer_norm_epsilon: c.layerNormEpsilon ?? 1e-5,
+    embd_pdrop: c.embeddingDropout ?? 0.1,
+    attn_pdrop: c.attentionDropout ?? 0.1,
+    resid_pdrop: c.residualDropout ?? 0.1,
+    tie_word_embeddings: c.tieWordEmbeddings ?? true,
+  };
+}
+
+/**
+ * GPT-2 as a Hugging Face architecture (`model_type: "gpt2"`, `GPT2LMHeadModel`; a `GPT2Model`
+ * checkpoint loads through the `transformer` prefix), building models with `options`. A tied
+ * `lm_head.weight` is accepted and never loaded; the attention-mask buffers `attn.bias` and
+ * `attn.masked_bias` of older checkpoints are carried along unused.
+ */
+export function gpt2Architecture(options: Gpt2Options = {}): HfArchitecture<Gpt2LmHeadModel> {
+  return {
+    modelTypes: ["gpt2"],
+    prefix: "transformer",
+    fromConfig(config) {
+      const read = new ConfigReader("gpt2Architecture.fromConfig", config);
+      read.headClass("architectures", ["GPT2LMHeadModel", "GPT2Model"]);
+      return new Gpt2LmHeadModel(gpt2Config(config), options);
+    },
+    mapping: gpt2TensorNames,
+    toConfig: gpt2ToConfig,
+    tied: (model) =>
+      model.modules.lm_head ? [] : [{ path: "transformer.wte.weight", name: "lm_head.weight" }],
+    ignored: () => [/^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/],
+  };
+}
+
+/** GPT-2 in float32 with dropout seed 0: the entry of `ARCHITECTURES`. */
+export const GPT2 = gpt2Architecture();

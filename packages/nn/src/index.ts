@@ -19,19 +19,56 @@ export {
   splitHeads,
 } from "./attention.js";
 export {
+  BERT,
+  DISTILBERT,
+  type EncoderArchitectureOptions,
+  encoderArchitecture,
+  HfEncoderModel,
+  hfClassName,
+  ROBERTA,
+  XLM_ROBERTA,
+} from "./bert.js";
+export {
   type CausalLm,
   type CausalLmLoss,
   causalLmLabels,
   causalLmLoss,
   type DecoderInput,
   type DecoderOutput,
-  type DecoderTensorName,
   decoderTensorNames,
   LayerStack,
   parametersOf,
   positionIds,
   siteSeed,
 } from "./decoder.js";
+export {
+  type EncoderConfig,
+  EncoderEmbeddings,
+  type EncoderInput,
+  EncoderLayer,
+  type EncoderOptions,
+  type EncoderOutput,
+  EncoderSelfAttention,
+  type EncoderState,
+  encoderLayerGroups,
+  HIDDEN_ACTIVATIONS,
+  type HiddenActivation,
+  hiddenActivation,
+  TransformerEncoder,
+} from "./encoder.js";
+export {
+  type EncoderFamily,
+  type EncoderHead,
+  EncoderModel,
+  type EncoderModelConfig,
+  type EncoderModelOutput,
+  type HeadInput,
+  MaskedLmHead,
+  Pooler,
+  SequenceClassificationHead,
+  TokenClassificationHead,
+} from "./encoder-model.js";
+export { preciseErf, preciseGelu } from "./erf.js";
 export { NnError } from "./errors.js";
 export {
   bfloat16Bits,

@@ -1,16 +1,25 @@
-import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { Linear } from "./layers.js";
-import { LlamaForCausalLm, llamaConfig, llamaTensorNames } from "./llama.js";
+import { LLAMA, LlamaForCausalLm, llamaArchitecture, llamaConfig, llamaTensorNames } from "./llama.js";
 import { flatten } from "./parameters.js";
+import { fromPretrained, savePretrained } from "./pretrained.js";
+import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import { SwiGlu } from "./swiglu.js";
 import {
   causalAndPaddingErrors,
+  checkpointRoundTrip,
   compareWithFixture,
   dropoutRuns,
   loadFixture,
   maxError,
   runDecoder,
 } from "./test-utils/decoder-fixtures.js";
+
+const scratch = mkdtempSync(join(tmpdir(), "xlt-llama-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const fixture = loadFixture("llama-gqa");
 const build = (options: { seed?: number; dtype?: "float32" | "float64" } = {}) =>
@@ -108,5 +117,53 @@ describe("Llama behaviour", () => {
       "LlamaModel: config.heads: expected a divisor of hidden (16) leaving an even head size, got 16",
     );
     expect(() => new SwiGlu(4, 0)).toThrow("SwiGlu: inner: expected a positive integer, got 0");
+  });
+});
+
+describe("Llama Hugging Face checkpoints", () => {
+  for (const name of ["llama-gqa", "llama-tied"]) {
+    it(`${name}: loads, matches the oracle, saves identical tensors and reloads with identical logits`, async () => {
+      const result = await checkpointRoundTrip(
+        name,
+        llamaArchitecture({ dtype: "float64" }),
+        join(scratch, name),
+      );
+      expect(result.errors.forward).toBeLessThan(1e-10);
+      expect(result.sameTensors).toBe(true);
+      expect(result.reloaded).toBe(0);
+      const source = loadFixture(name).config;
+      for (const key of Object.keys(source).filter((key) => key !== "torch_dtype"))
+        expect([key, result.config[key]]).toEqual([key, source[key]]);
+    });
+  }
+
+  it("loads a LlamaModel checkpoint with rotary_emb.inv_freq buffers and keeps them on save", async () => {
+    const directory = join(scratch, "base");
+    mkdirSync(directory, { recursive: true });
+    const tensors = new Map(
+      [...fixture.weights]
+        .filter(([key]) => key !== "lm_head.weight")
+        .map(([key, tensor]) => [key.replace(/^model\./, ""), tensor]),
+    );
+    tensors.set("layers.0.self_attn.rotary_emb.inv_freq", {
+      dtype: "F32",
+      shape: [2],
+      data: Float32Array.of(1, 0.01),
+    });
+    writeFileSync(join(directory, "model.safetensors"), writeSafetensors(tensors));
+    writeFileSync(
+      join(directory, "config.json"),
+      JSON.stringify({ ...fixture.config, architectures: ["LlamaModel"] }),
+    );
+    const loaded = await fromPretrained(directory, { allowMissing: [/^lm_head\./] });
+    expect(loaded.architecture).toBe(LLAMA);
+    expect(loaded.missing).toEqual(["lm_head.weight"]);
+    expect([...loaded.extra.keys()]).toEqual(["model.layers.0.self_attn.rotary_emb.inv_freq"]);
+    const saved = join(scratch, "saved");
+    await savePretrained(saved, loaded);
+    const names = [...readSafetensors(readFileSync(join(saved, "model.safetensors"))).tensors.keys()];
+    expect(names).toContain("model.layers.0.self_attn.rotary_emb.inv_freq");
+    expect(names).toContain("lm_head.weight");
+    expect(names).toContain("model.layers.1.mlp.gate_proj.weight");
   });
 });

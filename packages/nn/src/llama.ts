@@ -4,7 +4,6 @@ import {
   checkDecoderInputs,
   type DecoderInput,
   type DecoderOutput,
-  type DecoderTensorName,
   decoderTensorNames,
   LayerStack,
   parametersOf,
@@ -13,6 +12,7 @@ import {
 } from "./decoder.js";
 import { ConfigReader } from "./decoder-config.js";
 import { NnError } from "./errors.js";
+import type { HfArchitecture, HfTensorMapping } from "./hf-checkpoint.js";
 import { Embedding, type ForwardContext, Linear, type Module } from "./layers.js";
 import { leaf, type ParameterDType, type ParameterTree, subtree, type TensorTree } from "./parameters.js";
 import { RmsNorm } from "./rms-norm.js";
@@ -274,6 +274,54 @@ export class LlamaForCausalLm implements Module<DecoderInput, DecoderOutput> {
 }
 
 /** Hugging Face names of a Llama's parameters; every projection (torch `nn.Linear`, `[out, in]`) is transposed. */
-export function llamaTensorNames(model: LlamaForCausalLm): DecoderTensorName[] {
+export function llamaTensorNames(model: LlamaForCausalLm): HfTensorMapping[] {
   return decoderTensorNames(model.parameters, (path) => /_proj\.weight$|^lm_head\.weight$/.test(path));
 }
+
+/** The `config.json` fields a Llama model determines. */
+export function llamaToConfig(model: LlamaForCausalLm): Record<string, unknown> {
+  const c = model.config;
+  return {
+    model_type: "llama",
+    architectures: ["LlamaForCausalLM"],
+    vocab_size: c.vocabSize,
+    hidden_size: c.hidden,
+    intermediate_size: c.inner,
+    num_hidden_layers: c.layers,
+    num_attention_heads: c.heads,
+    num_key_value_heads: c.kvHeads ?? c.heads,
+    rms_norm_eps: c.rmsNormEpsilon ?? 1e-6,
+    rope_theta: c.ropeTheta ?? 10000,
+    hidden_act: "silu",
+    attention_bias: false,
+    mlp_bias: false,
+    attention_dropout: c.attentionDropout ?? 0,
+    tie_word_embeddings: c.tieWordEmbeddings ?? false,
+  };
+}
+
+/**
+ * Llama as a Hugging Face architecture (`model_type: "llama"`, `LlamaForCausalLM`; a `LlamaModel`
+ * checkpoint loads through the `model` prefix), building models with `options`. A tied
+ * `lm_head.weight` is accepted and never loaded; the `rotary_emb.inv_freq` buffers of older
+ * checkpoints are carried along unused (xlt computes the frequencies from `rope_theta`).
+ */
+export function llamaArchitecture(options: LlamaOptions = {}): HfArchitecture<LlamaForCausalLm> {
+  return {
+    modelTypes: ["llama"],
+    prefix: "model",
+    fromConfig(config) {
+      const read = new ConfigReader("llamaArchitecture.fromConfig", config);
+      read.headClass("architectures", ["LlamaForCausalLM", "LlamaModel"]);
+      return new LlamaForCausalLm(llamaConfig(config), options);
+    },
+    mapping: llamaTensorNames,
+    toConfig: llamaToConfig,
+    tied: (model) =>
+      model.modules.lm_head ? [] : [{ path: "model.embed_tokens.weight", name: "lm_head.weight" }],
+    ignored: () => [/^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/],
+  };
+}
+
+/** Llama in float32 with dropout seed 0: the entry of `ARCHITECTURES`. */
+export const LLAMA = llamaArchitecture();

@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { evaluate, Graph, grad, type Tensor, type TensorValue } from "@xlt/graph";
 import { expect } from "vitest";
-import { type CausalLm, causalLmLabels, causalLmLoss, type DecoderTensorName } from "../decoder.js";
+import { type CausalLm, causalLmLabels, causalLmLoss } from "../decoder.js";
+import type { HfArchitecture, HfTensorMapping } from "../hf-checkpoint.js";
 import { bind, flatten, type ParameterDType } from "../parameters.js";
+import { fromPretrained, savePretrained } from "../pretrained.js";
 import { readSafetensors, type SafetensorsTensor } from "../safetensors.js";
 
 /** A fixture written by fixtures/make_decoders.py. */
@@ -13,6 +16,9 @@ export interface DecoderFixture {
 }
 
 const folder = (name: string) => new URL(`../../fixtures/decoders/${name}/`, import.meta.url);
+
+/** The fixture's checkpoint directory. */
+export const fixtureDirectory = (name: string): string => fileURLToPath(folder(name));
 
 export function loadFixture(name: string): DecoderFixture {
   return {
@@ -47,7 +53,7 @@ export function transpose2d(data: ArrayLike<number>, rows: number, cols: number)
 /** Parameter values by path, from the checkpoint through the name mapping. */
 export function parameterValues(
   fixture: DecoderFixture,
-  names: readonly DecoderTensorName[],
+  names: readonly HfTensorMapping[],
 ): Map<string, Float64Array> {
   const values = new Map<string, Float64Array>();
   for (const { path, name, transpose } of names) {
@@ -74,7 +80,7 @@ export interface DecoderRun {
 export async function runDecoder(
   model: CausalLm,
   fixture: DecoderFixture,
-  names: readonly DecoderTensorName[],
+  names: readonly HfTensorMapping[],
   dtype: ParameterDType,
   options: {
     readonly gradients?: boolean;
@@ -82,6 +88,8 @@ export async function runDecoder(
     readonly mask?: TensorValue;
     /** Run in training mode (dropout on) with this dropout key. */
     readonly key?: number;
+    /** Parameter values by path (default: the fixture's checkpoint through `names`). */
+    readonly values?: ReadonlyMap<string, Float32Array | Float64Array>;
   } = {},
 ): Promise<DecoderRun> {
   const graph = new Graph();
@@ -103,15 +111,18 @@ export async function runDecoder(
       outputs[`grad${index}`] = g;
     });
   }
-  const values = parameterValues(fixture, names);
+  const values = options.values ?? parameterValues(fixture, names);
   const feeds: Record<string, TensorValue> = {
     ids: options.ids ?? fixtureValue(fixture.expected, "input_ids"),
     mask: options.mask ?? fixtureValue(fixture.expected, "attention_mask"),
   };
   if (options.key !== undefined) feeds.key = { data: BigInt64Array.of(BigInt(options.key)), dims: [] };
   for (const [path, parameter] of entries) {
-    const value = values.get(path) as Float64Array;
-    feeds[path] = { data: dtype === "float64" ? value : Float32Array.from(value), dims: parameter.shape };
+    const value = values.get(path) as Float32Array | Float64Array;
+    feeds[path] = {
+      data: dtype === "float64" ? Float64Array.from(value) : Float32Array.from(value),
+      dims: parameter.shape,
+    };
   }
   return { outputs: await evaluate(outputs, feeds), layers: hiddenStates.length - 1 };
 }
@@ -138,7 +149,7 @@ export function compareWithFixture(
   run: DecoderRun,
   fixture: DecoderFixture,
   model: CausalLm,
-  names: readonly DecoderTensorName[],
+  names: readonly HfTensorMapping[],
 ): { forward: number; gradient: number } {
   const mask = numbers(tensorOf(fixture.expected, "attention_mask"));
   const logits = tensorOf(fixture.expected, "logits");
@@ -194,7 +205,7 @@ const int64 = (rows: number[][]): TensorValue => ({
 export async function causalAndPaddingErrors(
   model: CausalLm,
   fixture: DecoderFixture,
-  names: readonly DecoderTensorName[],
+  names: readonly HfTensorMapping[],
 ): Promise<{ causal: number; padding: number; changed: number }> {
   const ids = numbers(tensorOf(fixture.expected, "input_ids"));
   const mask = numbers(tensorOf(fixture.expected, "attention_mask"));
@@ -235,10 +246,52 @@ export async function causalAndPaddingErrors(
 export async function dropoutRuns(
   model: CausalLm,
   fixture: DecoderFixture,
-  names: readonly DecoderTensorName[],
+  names: readonly HfTensorMapping[],
 ): Promise<number[][]> {
   const runs: number[][] = [];
   for (const key of [7, 7, 8])
     runs.push(numbers((await runDecoder(model, fixture, names, "float64", { key })).outputs.logits));
   return runs;
+}
+
+/**
+ * Loads a fixture through `fromPretrained`, saves it with `savePretrained` into `directory` and loads
+ * that again: the loaded model's errors against the oracle, whether the saved tensors equal the
+ * source's (names, dtypes, shapes, bytes), and the largest logit difference between the two loads.
+ */
+export async function checkpointRoundTrip<M extends CausalLm>(
+  name: string,
+  architecture: HfArchitecture<M>,
+  directory: string,
+): Promise<{
+  errors: { forward: number; gradient: number };
+  sameTensors: boolean;
+  reloaded: number;
+  config: Record<string, unknown>;
+}> {
+  const fixture = loadFixture(name);
+  const loaded = await fromPretrained(fixtureDirectory(name), { architecture });
+  const names = architecture.mapping(loaded.model);
+  const first = await runDecoder(loaded.model, fixture, names, "float64", { values: loaded.values });
+  const errors = compareWithFixture(first, fixture, loaded.model, names);
+  await savePretrained(directory, loaded);
+  const saved = readSafetensors(readFileSync(`${directory}/model.safetensors`)).tensors;
+  const sameTensors =
+    saved.size === fixture.weights.size &&
+    [...fixture.weights].every(([key, tensor]) => {
+      const other = saved.get(key);
+      return (
+        other !== undefined &&
+        other.dtype === tensor.dtype &&
+        other.shape.join() === tensor.shape.join() &&
+        Buffer.from(other.data.buffer, other.data.byteOffset, other.data.byteLength).equals(
+          Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength),
+        )
+      );
+    });
+  const again = await fromPretrained(directory, { architecture });
+  const second = await runDecoder(again.model, fixture, names, "float64", { values: again.values });
+  const reloaded = maxError(numbers(second.outputs.logits), numbers(first.outputs.logits));
+  const config = JSON.parse(readFileSync(`${directory}/config.json`, "utf8"));
+  return { errors, sameTensors, reloaded, config };
 }
