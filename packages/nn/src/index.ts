@@ -35,6 +35,7 @@ export {
   causalLmLoss,
   type DecoderInput,
   type DecoderOutput,
+  type DecoderTensorName,
   decoderTensorNames,
   LayerStack,
   parametersOf,

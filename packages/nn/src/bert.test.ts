@@ -1,0 +1,110 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { evaluate, Graph, grad, mul, reduceSum, type Tensor, type TensorValue } from "@xlt/graph";
+import { describe, expect, it } from "vitest";
+import { encoderArchitecture } from "./bert.js";
+import type { EncoderFamily } from "./encoder-model.js";
+import { bind, flatten } from "./parameters.js";
+import { fromPretrained } from "./pretrained.js";
+import { readSafetensors, type SafetensorsTensor } from "./safetensors.js";
+
+const folder = (name: string) => fileURLToPath(new URL(`../fixtures/encoders/${name}/`, import.meta.url));
+
+function expectedOf(name: string): ReadonlyMap<string, SafetensorsTensor> {
+  return readSafetensors(readFileSync(`${folder(name)}expected.safetensors`)).tensors;
+}
+
+function value(map: ReadonlyMap<string, SafetensorsTensor>, name: string): TensorValue {
+  const tensor = map.get(name);
+  if (!tensor || (tensor.dtype !== "F64" && tensor.dtype !== "I64")) throw new Error(`fixture lacks ${name}`);
+  return { data: tensor.data, dims: tensor.shape };
+}
+
+/** Largest |actual - expected| / (1 + |expected|). */
+function worst(actual: ArrayLike<number | bigint>, expected: ArrayLike<number | bigint>): number {
+  expect(actual.length).toBe(expected.length);
+  let error = 0;
+  for (let index = 0; index < expected.length; index += 1) {
+    const want = Number(expected[index]);
+    error = Math.max(error, Math.abs(Number(actual[index]) - want) / (1 + Math.abs(want)));
+  }
+  return error;
+}
+
+const FIXTURES: [name: string, family: EncoderFamily, head: string][] = [
+  ["bert-mlm", "bert", "masked-lm"],
+  ["bert-seq", "bert", "sequence-classification"],
+  ["roberta-token", "roberta", "token-classification"],
+  ["roberta-mlm", "roberta", "masked-lm"],
+  ["xlmr-seq", "xlm-roberta", "sequence-classification"],
+  ["distilbert-mlm", "distilbert", "masked-lm"],
+  ["distilbert-seq", "distilbert", "sequence-classification"],
+];
+
+describe("encoders against the torch oracle (fixtures/make_encoders.py)", () => {
+  for (const [name, family, head] of FIXTURES) {
+    it(`${name}: logits, every hidden state and every parameter gradient match float64 torch`, async () => {
+      const architecture = encoderArchitecture(family, { dtype: "float64" });
+      const loaded = await fromPretrained(folder(name), { architecture });
+      expect(loaded.model.config.head).toBe(head);
+      expect(loaded.missing).toEqual([]);
+      const expected = expectedOf(name);
+      const graph = new Graph();
+      const leaves = new Map<string, Tensor>();
+      const params = bind(loaded.model.parameters, (path, parameter) => {
+        const tensor = graph.input(path, parameter.dtype, parameter.shape);
+        leaves.set(path, tensor);
+        return tensor;
+      });
+      const ids = graph.input("ids", "int64", ["batch", "steps"]);
+      const mask = graph.input("mask", "int64", ["batch", "steps"]);
+      const tokenTypes = graph.input("types", "int64", ["batch", "steps"]);
+      const out = loaded.model.forward(params, { ids, mask, tokenTypes }, { training: false });
+      const logits = out.logits as Tensor;
+      const weights = graph.input("weights", "float64", logits.shape);
+      const loss = reduceSum(mul(logits, weights));
+      const paths = [...leaves.keys()];
+      const grads = grad(
+        loss,
+        paths.map((path) => leaves.get(path) as Tensor),
+      );
+      const feeds: Record<string, TensorValue> = {
+        ids: value(expected, "input_ids"),
+        mask: value(expected, "attention_mask"),
+        types: value(expected, "token_type_ids"),
+        weights: value(expected, "loss_weights"),
+      };
+      for (const [path, data] of loaded.values)
+        feeds[path] = { data, dims: [...(leaves.get(path)?.shape ?? [])] as number[] };
+      const outputs: Record<string, Tensor> = { logits, loss };
+      for (const [index, state] of out.hiddenStates.entries()) outputs[`hidden_states.${index}`] = state;
+      for (const [index, path] of paths.entries()) outputs[`grad:${path}`] = grads[index] as Tensor;
+      const result = await evaluate(outputs, feeds);
+      const errors: Record<string, number> = {};
+      errors.logits = worst(result.logits?.data ?? [], value(expected, "logits").data);
+      errors.loss = worst(result.loss?.data ?? [], value(expected, "loss").data);
+      expect(out.hiddenStates.length).toBe(3);
+      for (let index = 0; index < 3; index += 1)
+        errors[`hidden_states.${index}`] = worst(
+          result[`hidden_states.${index}`]?.data ?? [],
+          value(expected, `hidden_states.${index}`).data,
+        );
+      const mapping = architecture.mapping(loaded.model);
+      expect(mapping.length).toBe(flatten(loaded.model.parameters).length);
+      for (const { path, name: hfName, transpose } of mapping) {
+        const want = value(expected, `grad.${hfName}`);
+        const got = result[`grad:${path}`]?.data ?? [];
+        const [rows = 1, columns = 1] = want.dims;
+        // xlt [in, out] against torch [out, in]
+        const aligned = transpose
+          ? Float64Array.from({ length: got.length }, (_, index) =>
+              Number(got[(index % columns) * rows + Math.floor(index / columns)]),
+            )
+          : got;
+        errors[`grad.${hfName}`] = worst(aligned, want.data);
+      }
+      const largest = Math.max(...Object.values(errors));
+      expect(largest, JSON.stringify(errors)).toBeLessThan(1e-5);
+    });
+  }
+});
