@@ -35,7 +35,6 @@ export {
   causalLmLoss,
   type DecoderInput,
   type DecoderOutput,
-  type DecoderTensorName,
   decoderTensorNames,
   LayerStack,
   parametersOf,
