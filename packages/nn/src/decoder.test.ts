@@ -30,6 +30,48 @@ describe("decoder inputs", () => {
     expect(numbers(result.plainLabels)).toEqual([-100, 6, 7, 8, -100, 10, 11, 12]);
   });
 
+  it("positions and labels of any mask match a brute-force count (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .integer({ min: 1, max: 6 })
+          .chain((steps) =>
+            fc.array(fc.array(fc.boolean(), { minLength: steps, maxLength: steps }), {
+              minLength: 1,
+              maxLength: 3,
+            }),
+          ),
+        async (rows) => {
+          const [batch, steps] = [rows.length, rows[0]?.length ?? 0];
+          const graph = new Graph();
+          const ids = graph.input("ids", "int64", ["batch", "steps"]);
+          const mask = graph.input("mask", "bool", ["batch", "steps"]);
+          const tokens = rows.flatMap((row, b) => row.map((_, t) => 10 * b + t + 1));
+          const result = await evaluate(
+            { positions: positionIds(ids, mask), labels: causalLmLabels(ids, mask) },
+            {
+              ids: int64(tokens, [batch, steps]),
+              mask: { data: Uint8Array.from(rows.flat(), Number), dims: [batch, steps] },
+            },
+          );
+          const positions: number[] = [];
+          const labels: number[] = [];
+          rows.forEach((row, b) => {
+            let seen = 0;
+            row.forEach((real, t) => {
+              positions.push(real ? seen : 0);
+              labels.push(real && seen > 0 ? 10 * b + t + 1 : -100);
+              if (real) seen += 1;
+            });
+          });
+          expect(numbers(result.positions)).toEqual(positions);
+          expect(numbers(result.labels)).toEqual(labels);
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
   it("the loss is the summed next-token NLL over labels ≠ -100, and its mean (brute force)", async () => {
     await fc.assert(
       fc.asyncProperty(
