@@ -101,6 +101,15 @@ export class LoraLinear implements Module {
     if (this.merged) return y;
     const h = dropout(x, this.dropout, this.dropoutSeed, context.training, context.key);
     const low = matmul(matmul(h, leaf(params, "lora_A")), leaf(params, "lora_B")); // shape: [..., out]
-    return add(y, mul(low, this.scaling));
+    // The scale as an [out] vector, not a scalar: ORT fuses MatMul·scalar into FusedMatMul, whose
+    // float32 `alpha` attribute would round a float64 scale (alpha/√r) to float32.
+    const out = this.outFeatures;
+    const scale = low.graph.constant(
+      low.dtype === "float64"
+        ? new Float64Array(out).fill(this.scaling)
+        : new Float32Array(out).fill(this.scaling),
+      [out],
+    );
+    return add(y, mul(low, scale));
   }
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { flatten, initialize, Linear } from "@xlt/nn";
 import { describe, expect, it } from "vitest";
 import { PeftError } from "./errors.js";
@@ -222,6 +223,75 @@ describe("LoraLinear forward", () => {
     }
     expect(worst).toBeLessThan(1e-7);
   });
+});
+
+describe("LoRA against torch (fixtures/lora_torch.py: PEFT's lora.Linear forward, float64)", () => {
+  interface TorchCase {
+    rank: number;
+    alpha: number;
+    use_rslora: boolean;
+    output: number[];
+    grad_lora_A: number[];
+    grad_lora_B: number[];
+    grad_first_bias: number[];
+  }
+  const torchFixture: { cases: TorchCase[] } = JSON.parse(
+    readFileSync(new URL("../fixtures/lora_torch.json", import.meta.url), "utf8"),
+  );
+  /** The fixture's closed-form values in torch layout `[rows, cols]`, returned in xlt layout `[cols, rows]` when `transpose`. */
+  const value = (rows: number, cols: number, phase: number, scale: number, transpose: boolean) => {
+    const torchData = Array.from({ length: rows * cols }, (_, i) => scale * Math.sin(0.37 * i + phase));
+    if (!transpose) return Float64Array.from(torchData);
+    const out = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r += 1)
+      for (let c = 0; c < cols; c += 1) out[c * rows + r] = torchData[r * cols + c] as number;
+    return out;
+  };
+  for (const entry of torchFixture.cases) {
+    it(`rank ${entry.rank}, alpha ${entry.alpha}${entry.use_rslora ? ", rsLoRA" : ""}: outputs and gradients to 1e-12`, async () => {
+      const r = entry.rank;
+      const model = applyLora(new TwoLayer([5, 4, 2]), {
+        targetModules: ["first"],
+        r,
+        alpha: entry.alpha,
+        useRslora: entry.use_rslora,
+      });
+      const values = new Map<string, Float64Array>([
+        ["first.weight", value(4, 5, 0.2, 0.5, true)],
+        ["first.bias", value(1, 4, 0.3, 0.1, false)],
+        ["first.lora_A", value(r, 5, 0.4, 0.3, true)],
+        ["first.lora_B", value(4, r, 0.5, 0.2, true)],
+        ["second.weight", value(2, 4, 0.6, 0.5, true)],
+        ["second.bias", value(1, 2, 0.7, 0.1, false)],
+      ]);
+      const x = {
+        name: "x",
+        dtype: "float64" as const,
+        value: { data: value(3, 5, 0.1, 1, false), dims: [3, 5] },
+      };
+      const { output, grads } = await runModel(model, values, x, [
+        "first.lora_A",
+        "first.lora_B",
+        "first.bias",
+      ]);
+      const transpose = (data: ArrayLike<number>, rows: number, cols: number) =>
+        Array.from(
+          { length: rows * cols },
+          (_, i) => data[(i % rows) * cols + Math.floor(i / rows)] as number,
+        );
+      const close = (actual: ArrayLike<number | bigint>, expected: number[]) => {
+        expect(actual.length).toBe(expected.length);
+        expected.forEach((v, i) => {
+          expect(Math.abs(Number(actual[i]) - v)).toBeLessThan(1e-12);
+        });
+      };
+      close(output.data, entry.output);
+      // xlt A [in, r] and B [r, out] are the transposes of torch's lora_A.weight [r, in] and lora_B.weight [out, r].
+      close(transpose(Array.from(grads.get("first.lora_A")?.data ?? [], Number), 5, r), entry.grad_lora_A);
+      close(transpose(Array.from(grads.get("first.lora_B")?.data ?? [], Number), r, 4), entry.grad_lora_B);
+      close(grads.get("first.bias")?.data ?? [], entry.grad_first_bias);
+    });
+  }
 });
 
 describe("applyLora errors", () => {
