@@ -116,8 +116,8 @@ export class Gpt2Attention implements Module<Gpt2State> {
   forward(params: TensorTree, { hidden, mask }: Gpt2State, context: ForwardContext): Tensor {
     const { c_attn, c_proj } = this.modules;
     const qkv = c_attn.forward(subtree(params, "c_attn"), hidden, context); // shape: [batch, steps, 3·hidden]
-    const [q, k, v] = [0, 1, 2].map((part) => splitHeads(sliceLast(qkv, part, this.hidden), this.heads));
-    const attended = scaledDotProductAttention(q as Tensor, k as Tensor, v as Tensor, {
+    const head = (part: number) => splitHeads(sliceLast(qkv, part, this.hidden), this.heads); // shape: [batch, heads, steps, headDim]
+    const attended = scaledDotProductAttention(head(0), head(1), head(2), {
       causal: true,
       ...(mask ? { mask } : {}),
       ...(this.dropout > 0
