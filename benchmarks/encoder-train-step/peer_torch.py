@@ -73,7 +73,7 @@ class Tagger(torch.nn.Module):
         x = F.dropout(self.norm(x), self.p, self.training)
         for layer in self.layers:
             x = checkpoint(layer, x, keep, use_reentrant=False) if self.checkpointed else layer(x, keep)
-        return self.classifier(x)
+        return self.classifier(F.dropout(x, self.p, self.training))
 
 
 model = Tagger(shape, job["checkpoint"])

@@ -3,8 +3,42 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { median, table } from "@xlt/bench-common";
+import { crossEntropy, type Tensor } from "@xlt/graph";
+import { EncoderModel, flatten } from "@xlt/nn";
 import { compile } from "@xlt/runtime";
-import { type EncoderShape, EncoderTagger } from "./encoder.js";
+
+/** The shapes of the BERT-style token classifier (post-LN, absolute positions, token types). */
+interface EncoderShape {
+  readonly vocab: number;
+  readonly hidden: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly ffn: number;
+  readonly positions: number;
+  readonly tags: number;
+  readonly dropout: number;
+}
+
+/** `@xlt/nn`'s BERT with a token-classification head (as Hugging Face's `BertForTokenClassification`). */
+function encoderModel(shape: EncoderShape, gradientCheckpointing: boolean): EncoderModel {
+  return new EncoderModel(
+    {
+      family: "bert",
+      head: "token-classification",
+      labels: shape.tags,
+      vocabSize: shape.vocab,
+      hidden: shape.hidden,
+      layers: shape.layers,
+      heads: shape.heads,
+      intermediate: shape.ffn,
+      maxPositions: shape.positions,
+      typeVocabSize: 2,
+      hiddenDropout: shape.dropout,
+      attentionDropout: shape.dropout,
+    },
+    { gradientCheckpointing },
+  );
+}
 
 /** One measurement: a model shape, a batch, a thread count, with or without checkpointing. */
 interface Job {
@@ -74,11 +108,14 @@ function memory(): { rss: number; peak: number } {
 }
 
 async function child(job: Job): Promise<Measured> {
-  const model = new EncoderTagger(job.shape, job.checkpoint);
+  const model = encoderModel(job.shape, job.checkpoint);
   const started = performance.now();
   const session = await compile(
     model,
-    (params, { ids, mask, labels }, context) => ({ loss: model.loss(params, ids, mask, labels, context) }),
+    (params, { ids, mask, labels }, context) => {
+      const { logits } = model.forward(params, { ids, mask }, context); // shape: [batch, steps, tags]
+      return { loss: crossEntropy(logits as Tensor, labels, -100) };
+    },
     {
       inputs: {
         ids: { dtype: "int64", shape: ["batch", "steps"] },
@@ -140,11 +177,11 @@ function runPeer(job: Job): PeerResult | null {
 const format = (value: number, digits = 0) =>
   value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-const parameterCount = (shape: EncoderShape) => {
-  const { vocab, hidden, ffn, positions, tags, layers } = shape;
-  const layer = 4 * (hidden * hidden + hidden) + 2 * hidden * ffn + ffn + hidden + 4 * hidden;
-  return (vocab + positions + 2 + 2) * hidden + layers * layer + hidden * tags + tags;
-};
+const parameterCount = (shape: EncoderShape) =>
+  flatten(encoderModel(shape, false).parameters).reduce(
+    (sum, [, parameter]) => sum + parameter.shape.reduce((p, d) => p * d, 1),
+    0,
+  );
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? 0;
