@@ -1,12 +1,22 @@
 import {
   add,
+  cast,
+  concat,
+  cumsum,
   dropout,
+  gather,
+  greater,
   matmul,
   mul,
+  onesLike,
+  reduceSum,
+  reshape,
   scan,
   sigmoid,
   slice,
+  split,
   squeeze,
+  sub,
   type Tensor,
   tanh,
   transpose,
@@ -27,7 +37,6 @@ import {
 } from "@xlt/nn";
 import { checkDropoutSeed, DROPOUT_SITES, dropoutSeed } from "./dropout-seeds.js";
 import { HeadsError } from "./errors.js";
-import { joinLast } from "./join.js";
 
 export interface BiLstmOptions {
   /** Features of each input step. */
@@ -80,53 +89,120 @@ function positive(argument: string, value: number): void {
     throw new HeadsError("BiLstm", argument, "a positive integer", String(value));
 }
 
+/** `tensors` stacked along a new axis. */
+const stack = (tensors: readonly Tensor[], axis: number): Tensor =>
+  concat(
+    tensors.map((t) => unsqueeze(t, [axis])),
+    axis,
+  );
+
+/** Row indices that move a batch between its batch-first and its per-direction time-major layouts. */
+interface Layout {
+  /** Rows of the projected inputs (flattened `[batch·steps·D, 4H]`) each direction reads at each step. shape: [steps, D, batch] */
+  readonly read: Tensor;
+  /** Rows of the stacked outputs (flattened `[steps·D·batch, H]`) for each position and direction. shape: [batch, steps, D] */
+  readonly write: Tensor;
+  /** Rows of the stacked outputs holding each direction's last real step. shape: [batch, D] */
+  readonly last: Tensor;
+}
+
 /**
- * One LSTM direction over `x` (Hochreiter & Schmidhuber 1997, with a forget gate as torch's):
+ * The backward direction reads every sequence reversed within its own length (step s of row b is
+ * position `length_b − 1 − s`; padding stays in place, after the real steps), so both directions
+ * run forwards over the same mask, in one Scan, with their states stacked `[D, batch, H]`.
+ */
+function layout(mask: Tensor, directions: number): Layout {
+  const real = cast(mask, "int64"); // shape: [batch, steps]
+  const ones = onesLike(real);
+  const position = sub(cumsum(ones, 1), 1); // shape: [batch, steps]
+  const row = sub(cumsum(ones, 0), 1); // shape: [batch, steps]
+  const steps = reduceSum(ones, [1], true); // shape: [batch, 1]
+  const batch = slice(reduceSum(ones, [0], true), 1, 0, 1); // shape: [1, 1]
+  const length = reduceSum(real, [1], true); // shape: [batch, 1]
+  const reversed = where(mask, sub(sub(length, 1), position), position); // shape: [batch, steps]
+  const order = [position, reversed].slice(0, directions);
+  const read = transpose(
+    stack(
+      order.map((s, d) => add(mul(add(mul(row, steps), s), directions), d)),
+      0,
+    ),
+    [2, 0, 1],
+  );
+  const write = stack(
+    order.map((s, d) => add(mul(add(mul(s, directions), d), batch), row)),
+    -1,
+  );
+  const final = where(greater(length, 0), sub(length, 1), 0); // shape: [batch, 1]
+  const rowOfBatch = slice(row, 1, 0, 1); // shape: [batch, 1]
+  const last = concat(
+    order.map((_, d) => add(mul(add(mul(final, directions), d), batch), rowOfBatch)),
+    1,
+  );
+  return { read, write, last };
+}
+
+/**
+ * One layer, all directions at once (Hochreiter & Schmidhuber 1997, with a forget gate as torch's):
  * i, f, g, o = σ, σ, tanh, σ of `x_t·W_ihᵀ + h·W_hhᵀ + b_ih + b_hh` (torch's gate order), then
- * `c' = f·c + i·g`, `h' = o·tanh(c')`. The input projection of all steps is one MatMul outside the
- * loop; the recurrence is an ONNX Scan, so its gradient is a reversed Scan (backpropagation through
- * time). Padded steps keep the carried state and output 0, so they affect neither outputs nor
+ * `c' = f·c + i·g`, `h' = o·tanh(c')`. The input projection of every step is one MatMul per
+ * direction outside the loop; the recurrence is one ONNX Scan over `[D, batch, ·]` states, so its
+ * gradient is one reversed Scan (backpropagation through time). Padded steps come after the real
+ * ones in both directions and output 0; the states they go on to compute are never read (the
+ * final states are gathered at each row's last real step), so they affect neither outputs nor
  * gradients.
  */
-function runDirection(
-  params: TensorTree,
+function runLayer(
+  params: readonly TensorTree[],
   x: Tensor,
   mask: Tensor,
+  at: Layout,
   hidden: number,
-  reverse: boolean,
-): { ys: Tensor; last: Tensor } {
-  const bias = add(leaf(params, "bias_ih"), leaf(params, "bias_hh")); // shape: [4H]
-  const projected = add(matmul(x, transpose(leaf(params, "weight_ih"), [1, 0])), bias); // shape: [batch, steps, 4H]
-  const whhT = transpose(leaf(params, "weight_hh"), [1, 0]); // shape: [H, 4H]
-  // The gates are split outside the loop (scanned inputs and captured weights, one per gate) rather
-  // than sliced inside it: the gradient of a Slice is a Pad to a runtime shape, and ORT's Scan needs
-  // every per-step output's shape inferable, which a Pad by computed pads is not.
-  const gate = (t: Tensor, index: number) => slice(t, -1, index * hidden, (index + 1) * hidden);
-  const inputs = [0, 1, 2, 3].map((index) => gate(projected, index)); // shape of each: [batch, steps, H]
-  const recurrent = [0, 1, 2, 3].map((index) => gate(whhT, index)); // shape of each: [H, H]
-  const zero = zerosLike(squeeze(slice(inputs[0] as Tensor, 1, 0, 1), [1])); // shape: [batch, H]
-  const { carry, ys } = scan(
-    ([h, c], [xi, xf, xg, xo, keep]) => {
-      const state = h as Tensor;
-      const cell = c as Tensor;
-      const pre = [xi, xf, xg, xo].map((xt, index) =>
-        add(xt as Tensor, matmul(state, recurrent[index] as Tensor)),
-      ); // shape of each: [batch, H]
-      const [i, f, o] = [pre[0], pre[1], pre[3]].map((t) => sigmoid(t as Tensor)) as [Tensor, Tensor, Tensor];
-      const g = tanh(pre[2] as Tensor);
-      const cNew = add(mul(f, cell), mul(i, g)); // shape: [batch, H]
-      const hNew = mul(o, tanh(cNew));
-      const on = unsqueeze(keep as Tensor, [-1]); // shape: [batch, 1]
-      return {
-        carry: [where(on, hNew, state), where(on, cNew, cell)],
-        ys: [where(on, hNew, 0)],
-      };
+): { ys: Tensor; last: readonly Tensor[] } {
+  const D = params.length;
+  const features = x.shape[2] as number;
+  // Every direction's input projection of every step is one product with the directions' weights
+  // side by side; the Scan's per-step inputs are then gathered out of it, each direction in its order.
+  const weights = concat(
+    params.map((p) => transpose(leaf(p, "weight_ih"), [1, 0])),
+    1,
+  ); // shape: [F, D·4H]
+  const bias = concat(
+    params.map((p) => add(leaf(p, "bias_ih"), leaf(p, "bias_hh"))),
+    0,
+  ); // shape: [D·4H]
+  const projected = add(matmul(reshape(x, [-1, features]), weights), bias); // shape: [batch·steps, D·4H]
+  const inputs = gather(reshape(projected, [-1, 4 * hidden]), at.read); // shape: [steps, D, batch, 4H]
+  const whhT = stack(
+    params.map((p) => transpose(leaf(p, "weight_hh"), [1, 0])),
+    0,
+  ); // shape: [D, H, 4H]
+  const on = unsqueeze(transpose(mask, [1, 0]), [1, 3]); // shape: [steps, 1, batch, 1]
+  const zero = zerosLike(slice(squeeze(slice(inputs, 0, 0, 1), [0]), -1, 0, hidden)); // shape: [D, batch, H]
+  const { ys } = scan(
+    ([h, c], [xt, keep]) => {
+      const pre = add(xt as Tensor, matmul(h as Tensor, whhT)); // shape: [D, batch, 4H]
+      const part = [...pre.shape.slice(0, -1), hidden];
+      const sizes = pre.graph.constant(
+        BigInt64Array.from([0, 1, 2, 3], () => BigInt(hidden)),
+        [4],
+      );
+      const [gi, gf, gg, go] = split(pre, sizes, -1, [part, part, part, part]) as [
+        Tensor,
+        Tensor,
+        Tensor,
+        Tensor,
+      ];
+      const cNew = add(mul(sigmoid(gf), c as Tensor), mul(sigmoid(gi), tanh(gg))); // shape: [D, batch, H]
+      const hNew = mul(sigmoid(go), tanh(cNew));
+      return { carry: [hNew, cNew], ys: [where(keep as Tensor, hNew, 0)] };
     },
     [zero, zero],
-    [...inputs, mask],
-    { axis: 1, reverse },
+    [inputs, on],
   );
-  return { ys: ys[0] as Tensor, last: carry[0] as Tensor };
+  const stacked = reshape(ys[0] as Tensor, [-1, hidden]); // shape: [steps·D·batch, H]
+  const out = reshape(gather(stacked, at.write), [0, 0, D * hidden]); // shape: [batch, steps, D·H]
+  const final = gather(stacked, at.last); // shape: [batch, D, H]
+  return { ys: out, last: params.map((_, d) => squeeze(slice(final, 1, d, d + 1), [1])) };
 }
 
 /**
@@ -207,20 +283,22 @@ export class BiLstm implements Module<LstmInput, LstmOutput> {
       );
     const layers: Tensor[] = [];
     const hidden: Tensor[] = [];
+    const directions = this.bidirectional ? DIRECTIONS : DIRECTIONS.slice(0, 1);
+    const at = layout(mask, directions.length);
     let h = x;
     for (let layer = 0; layer < this.layers; layer += 1) {
       if (layer > 0)
         h = dropout(h, this.dropout, dropoutSeed(this.seed, layer), context.training, context.key);
       const layerParams = subtree(params, `l${layer}`);
-      const forward = runDirection(subtree(layerParams, "forward"), h, mask, this.hiddenSize, false);
-      hidden.push(forward.last);
-      if (this.bidirectional) {
-        const backward = runDirection(subtree(layerParams, "backward"), h, mask, this.hiddenSize, true);
-        hidden.push(backward.last);
-        h = joinLast([forward.ys, backward.ys]); // shape: [batch, steps, 2H]
-      } else {
-        h = forward.ys;
-      }
+      const result = runLayer(
+        directions.map((direction) => subtree(layerParams, direction)),
+        h,
+        mask,
+        at,
+        this.hiddenSize,
+      );
+      hidden.push(...result.last);
+      h = result.ys; // shape: [batch, steps, directions·H]
       layers.push(h);
     }
     return { output: h, layers, hidden };
