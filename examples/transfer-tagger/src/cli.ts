@@ -72,20 +72,20 @@ const SHORT = {
 
 const FULL = {
   targets: "hsb,fo,sv",
-  seeds: "1,2,3,4,5",
+  seeds: "1,2,3",
   recipes: "baseline,transfer,pseudo",
-  sweep: "1,2,3,6",
+  sweep: "1,2,4",
   rounds: "2",
 } as const;
 
 const DEFAULTS = {
   labelled: "240",
-  unlabelled: "0",
-  epochs: "15",
-  "source-epochs": "8",
+  unlabelled: "600",
+  epochs: "10",
+  "source-epochs": "5",
   patience: "3",
   "batch-size": "16",
-  lr: "0.005",
+  lr: "0.01",
   "word-dim": "64",
   "char-hidden": "32",
   "subword-dim": "32",
@@ -130,7 +130,8 @@ sv = Swedish NER (UNER) <- da, sk. Join languages with + to pool them (cs+sk).
   --sweep LIST            source sizes k (k x labelled sentences) for transfer (default ${SHORT.sweep};
                           --full: ${FULL.sweep}); sizes larger than the source corpus are skipped
   --labelled N            labelled target training sentences (default ${DEFAULTS.labelled})
-  --unlabelled N          at most N unlabelled target sentences for pseudo-labels (default 0 = all)
+  --unlabelled N          at most N unlabelled target sentences for pseudo-labels (default ${DEFAULTS.unlabelled};
+                          0 = all)
   --epochs N              epochs of each target phase, early stopping on target dev (default ${DEFAULTS.epochs})
   --source-epochs N       epochs of the transfer source phase (default ${DEFAULTS["source-epochs"]})
   --patience N            early-stopping patience in epochs (default ${DEFAULTS.patience})
@@ -146,7 +147,7 @@ sv = Swedish NER (UNER) <- da, sk. Join languages with + to pool them (cs+sk).
   --pl-delay N            rounds before pseudo-labels are added (default ${DEFAULTS["pl-delay"]})
   --execution-provider P  cpu, cuda or webgpu (default cpu)
   --threads N             ONNX Runtime intra-op threads (default ${DEFAULTS.threads})
-  --full                  the full configuration (all targets, 5 seeds, larger sweep)
+  --full                  the full configuration (all targets, 3 seeds, sweep ${FULL.sweep})
   --out DIR               results directory (default ${DEFAULTS.out}): runs.jsonl, table.md, table.tex, sweep.svg
   --help                  this text
 
@@ -194,6 +195,7 @@ function parseSources(
     TargetName,
     string[]
   >;
+  for (const target of TARGETS) if (!targets.includes(target)) delete sources[target];
   if (value === undefined) return sources;
   for (const entry of list("sources", value)) {
     const [target, spec, extra] = entry.split("=");
@@ -218,10 +220,8 @@ function parseSources(
           JSON.stringify(source),
         );
     }
-    sources[target] = chosen;
+    if (targets.includes(target)) sources[target] = chosen;
   }
-  for (const target of Object.keys(sources))
-    if (!targets.includes(target as TargetName)) delete sources[target as TargetName];
   return sources;
 }
 
@@ -250,6 +250,12 @@ export function parseCli(argv: readonly string[]): CliResult {
       );
     if (/argument missing/i.test(message) || /expects? an? argument/i.test(message))
       fail(flag ?? "flag", "a value after the flag", "none");
+    if (/ambiguous/i.test(message))
+      fail(
+        flag ?? "flag",
+        `a value after the flag (write a value that starts with - as ${flag ?? "--flag"}=-1)`,
+        "a value starting with -",
+      );
     fail(flag ?? "flag", "one of the flags listed by --help", flag ?? message);
   }
   const values = parsed.values;
