@@ -33,14 +33,12 @@ describe("decoder inputs", () => {
   it("positions and labels of any mask match a brute-force count (fast-check)", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc
-          .integer({ min: 1, max: 6 })
-          .chain((steps) =>
-            fc.array(fc.array(fc.boolean(), { minLength: steps, maxLength: steps }), {
-              minLength: 1,
-              maxLength: 3,
-            }),
-          ),
+        fc.integer({ min: 1, max: 6 }).chain((steps) =>
+          fc.array(fc.array(fc.boolean(), { minLength: steps, maxLength: steps }), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+        ),
         async (rows) => {
           const [batch, steps] = [rows.length, rows[0]?.length ?? 0];
           const graph = new Graph();
