@@ -38,6 +38,8 @@ export interface LoadedCheckpoint<M extends HfModel = HfModel> extends HfCheckpo
   readonly missing: readonly string[];
   /** Keys of the checkpoint the model has no place for (allowed by `allowUnexpected`), sorted: dropped. */
   readonly unexpected: readonly string[];
+  /** Keys whose shape differs from the model's (allowed by `allowMismatched`): freshly initialised. */
+  readonly mismatched: readonly string[];
 }
 
 export interface FromPretrainedOptions {
@@ -49,6 +51,11 @@ export interface FromPretrainedOptions {
   readonly allowMissing?: readonly RegExp[];
   /** Keys of the checkpoint that may go unused (another head's: `[/^cls\./]`). */
   readonly allowUnexpected?: readonly RegExp[];
+  /**
+   * Keys whose shape may differ from the model's (a classifier with another number of labels:
+   * `[/^classifier\./]`, HF's `ignore_mismatched_sizes`); they keep a fresh initialisation.
+   */
+  readonly allowMismatched?: readonly RegExp[];
   /** Seed of the initialisers of missing parameters (default 0). */
   readonly seed?: number;
 }
@@ -176,6 +183,9 @@ export async function fromPretrained(
   const values = new Map<string, Float32Array | Float64Array>();
   const dtypes = new Map<string, FloatDType>();
   const missing: string[] = [];
+  const mismatched: string[] = [];
+  const matches = (patterns: readonly RegExp[] | undefined, name: string) =>
+    (patterns ?? []).some((pattern) => pattern.test(name));
   for (const { path, name, transpose } of mapping) {
     const tensor = tensors.get(toFile(name));
     const parameter = parameters.get(path) as Parameter;
@@ -184,7 +194,11 @@ export async function fromPretrained(
       continue;
     }
     const shape = hfShape(parameter, transpose);
-    if (tensor.shape.length !== shape.length || tensor.shape.some((dim, index) => dim !== shape[index]))
+    if (tensor.shape.length !== shape.length || tensor.shape.some((dim, index) => dim !== shape[index])) {
+      if (matches(options.allowMismatched, name)) {
+        mismatched.push(name);
+        continue;
+      }
       throw new HfCheckpointError(
         fn,
         toFile(name),
@@ -192,6 +206,7 @@ export async function fromPretrained(
         `[${tensor.shape.join(",")}]`,
         "shape",
       );
+    }
     if (!isFloatDType(tensor.dtype))
       throw new HfCheckpointError(fn, toFile(name), "a F32, F64, F16 or BF16 tensor", tensor.dtype, "dtype");
     const floats = toFloats(tensor);
@@ -211,8 +226,6 @@ export async function fromPretrained(
     if (ignored.some((pattern) => pattern.test(own))) extra.set(own, tensor);
     else unexpected.push(name);
   }
-  const matches = (patterns: readonly RegExp[] | undefined, name: string) =>
-    (patterns ?? []).some((pattern) => pattern.test(name));
   const badMissing = missing.filter((name) => !matches(options.allowMissing, name));
   const badUnexpected = unexpected.filter((name) => !matches(options.allowUnexpected, name));
   if (badMissing.length > 0 || badUnexpected.length > 0)
@@ -224,12 +237,12 @@ export async function fromPretrained(
       "keys",
       { missing: badMissing, unexpected: badUnexpected },
     );
-  if (missing.length > 0) {
+  if (missing.length > 0 || mismatched.length > 0) {
     const fresh = initialize(model.parameters, options.seed ?? 0);
     for (const { path } of mapping)
       if (!values.has(path)) values.set(path, fresh.get(path) as Float32Array | Float64Array);
   }
-  return { architecture, model, values, config, dtypes, extra, missing, unexpected };
+  return { architecture, model, values, config, dtypes, extra, missing, unexpected, mismatched };
 }
 
 /**
