@@ -96,7 +96,11 @@ export class LoraLinear implements Module {
     return this.base.outFeatures;
   }
 
-  forward(params: TensorTree, x: Tensor, context: ForwardContext): Tensor {
+  /**
+   * `context` keys the dropout masks; a composite that calls its `Linear`s without one (their own
+   * `forward` takes none) gets the evaluation behaviour: no LoRA dropout.
+   */
+  forward(params: TensorTree, x: Tensor, context: ForwardContext = { training: false }): Tensor {
     const y = this.base.forward(params, x); // shape: [..., out]
     if (this.merged) return y;
     const h = dropout(x, this.dropout, this.dropoutSeed, context.training, context.key);

@@ -105,6 +105,13 @@ describe("quantizeNf4 against the bitsandbytes reference backend (fixtures/nf4.p
     expect(nf4Bytes(double)).toBe(8320 + 260 + 4 * 2 + 4);
     expect(data.byteLength / nf4Bytes(plain)).toBeCloseTo(32 / 4.5, 6);
   });
+
+  it("a 768x768 weight (BERT-base): 2,359,296 bytes in fp32, 331,776 in NF4, 304,276 double-quantised", () => {
+    const data = inputs(768 * 768, 4, 0.02, 0);
+    expect(data.byteLength).toBe(2_359_296);
+    expect(nf4Bytes(quantizeNf4(data, [768, 768]))).toBe(331_776);
+    expect(nf4Bytes(quantizeNf4(data, [768, 768], { doubleQuant: true }))).toBe(304_276);
+  });
 });
 
 describe("quantizeNf4 properties", () => {
