@@ -36,7 +36,12 @@ export class BarProgress implements Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.runs = this.bars.create(1, 0, { label: "runs ".padEnd(34), detail: "" });
+    this.runs = this.bars.create(
+      1,
+      0,
+      { label: "runs".padEnd(34) },
+      { format: "{label} [{bar}] {value}/{total} runs, ETA {eta_formatted}" },
+    );
     this.steps = this.bars.create(1, 0, { label: "".padEnd(34), detail: "" });
   }
 
