@@ -79,7 +79,8 @@ export class LoraLinear implements Module {
     this.dropoutSeed = options.dropoutSeed ?? 0;
     this.init = init;
     this.merged = options.merged ?? false;
-    const dtype = base instanceof Linear ? (base.parameters.weight as Parameter).dtype : "float32";
+    const linear = base instanceof Linear ? base : base.base;
+    const dtype = (linear.parameters.weight as Parameter).dtype;
     const a = init === "kaiming" ? fanInUniform(base.inFeatures) : normal(1 / options.rank);
     this.parameters = {
       ...base.parameters,

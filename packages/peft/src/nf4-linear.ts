@@ -1,4 +1,4 @@
-import { add, matmul, type Tensor, transpose } from "@xlt/graph";
+import { add, cast, matmul, type Tensor, transpose } from "@xlt/graph";
 import { type Linear, leaf, type Module, type ParameterTree, type TensorTree } from "@xlt/nn";
 import { PeftError } from "./errors.js";
 import type { Nf4Tensor } from "./nf4.js";
@@ -36,7 +36,8 @@ export class Nf4Linear implements Module {
   }
 
   forward(params: TensorTree, x: Tensor): Tensor {
-    const w = transpose(dequantizeInGraph(x.graph, this.weight), [1, 0]); // shape: [in, out]
+    // NF4 dequantises to float32; a float64 model computes with those values widened.
+    const w = cast(transpose(dequantizeInGraph(x.graph, this.weight), [1, 0]), x.dtype); // shape: [in, out]
     const y = matmul(x, w); // shape: [..., out]
     return "bias" in params ? add(y, leaf(params, "bias")) : y;
   }

@@ -128,37 +128,41 @@ describe("applyQlora", () => {
     await session.release();
   });
 
-  it("LoRA gradients over an NF4 base match the same LoRA over the dequantised float weights", async () => {
-    const model = new TwoLayer([64, 8, 2], "float32");
-    const values = initialize(model.parameters, 7);
-    const q = applyQlora(model, values, {
-      targetModules: ["first"],
-      quantizeModules: ["first"],
-      r: 2,
-      alpha: 2,
+  for (const dtype of ["float32", "float64"] as const)
+    it(`${dtype}: LoRA gradients over an NF4 base match the same LoRA over the dequantised weights`, async () => {
+      const model = new TwoLayer([64, 8, 2], dtype);
+      const values = initialize(model.parameters, 7);
+      const q = applyQlora(model, values, {
+        targetModules: ["first"],
+        quantizeModules: ["first"],
+        r: 2,
+        alpha: 2,
+      });
+      const qValues = valuesWithB(q.model.parameters, 8);
+      for (const [path, data] of q.values) qValues.set(path, data);
+      // The float reference: first.weight replaced by the dequantised NF4 weight (back in [in, out]).
+      const layer = nf4Layers(q.model)[0] as Nf4Linear;
+      const w = dequantizeNf4(layer.weight);
+      const dense = dtype === "float32" ? new Float32Array(64 * 8) : new Float64Array(64 * 8);
+      for (let o = 0; o < 8; o += 1)
+        for (let i = 0; i < 64; i += 1) dense[i * 8 + o] = w[o * 64 + i] as number;
+      const floatModel = applyLora(model, { targetModules: ["first"], r: 2, alpha: 2 });
+      const fValues = new Map(qValues);
+      fValues.set("first.weight", dense);
+      const data = dtype === "float32" ? wave(2 * 64, 1) : Float64Array.from(wave(2 * 64, 1));
+      const input = { name: "x", dtype, value: { data, dims: [2, 64] } };
+      const wrt = ["first.lora_A", "first.lora_B"];
+      const a = await runModel(q.model, qValues, input, wrt);
+      const b = await runModel(floatModel, fValues, input, wrt);
+      let worst = 0;
+      for (const path of wrt) {
+        const ga = a.grads.get(path)?.data ?? [];
+        const gb = b.grads.get(path)?.data ?? [];
+        for (let i = 0; i < ga.length; i += 1)
+          worst = Math.max(worst, Math.abs(Number(ga[i]) - Number(gb[i])));
+      }
+      expect(worst).toBeLessThan(dtype === "float32" ? 1e-5 : 1e-12);
     });
-    const qValues = valuesWithB(q.model.parameters, 8);
-    for (const [path, data] of q.values) qValues.set(path, data);
-    // The float reference: first.weight replaced by the dequantised NF4 weight (back in [in, out]).
-    const layer = nf4Layers(q.model)[0] as Nf4Linear;
-    const w = dequantizeNf4(layer.weight);
-    const dense = new Float32Array(64 * 8);
-    for (let o = 0; o < 8; o += 1) for (let i = 0; i < 64; i += 1) dense[i * 8 + o] = w[o * 64 + i] as number;
-    const floatModel = applyLora(model, { targetModules: ["first"], r: 2, alpha: 2 });
-    const fValues = new Map(qValues);
-    fValues.set("first.weight", dense);
-    const input = { name: "x", dtype: "float32" as const, value: { data: wave(2 * 64, 1), dims: [2, 64] } };
-    const wrt = ["first.lora_A", "first.lora_B"];
-    const a = await runModel(q.model, qValues, input, wrt);
-    const b = await runModel(floatModel, fValues, input, wrt);
-    let worst = 0;
-    for (const path of wrt) {
-      const ga = a.grads.get(path)?.data ?? [];
-      const gb = b.grads.get(path)?.data ?? [];
-      for (let i = 0; i < ga.length; i += 1) worst = Math.max(worst, Math.abs(Number(ga[i]) - Number(gb[i])));
-    }
-    expect(worst).toBeLessThan(1e-5);
-  });
 
   it("errors: a missing weight value, no Linear to quantise", () => {
     expect(() => applyQlora(tagger, new Map(), { targetModules: ["query"] })).toThrowError(
