@@ -126,7 +126,16 @@ export function scaledDotProductAttention(
   const queries = group === 1 ? q : reshape(q, [0, kvHeads, group, -1, headDim]);
   const keys = group === 1 ? k : unsqueeze(k, [2]);
   const values = group === 1 ? v : unsqueeze(v, [2]);
-  const scores = mul(matmul(queries, transposeLast(keys)), scale); // shape: [B, (Hkv, g | H), Tq, Tk]
+  // onnxruntime fuses a MatMul scaled by a one-element constant into FusedMatMul, whose `alpha` is a
+  // float32 attribute: 1/√d would lose float64 precision (about 1e-8). A float64 model scales its
+  // queries by a [d] vector instead, which is not fused.
+  const scaled =
+    q.dtype === "float64" && headDim > 1
+      ? mul(queries, q.graph.constant(new Float64Array(headDim).fill(scale), [headDim]))
+      : null;
+  const scores = scaled
+    ? matmul(scaled, transposeLast(keys))
+    : mul(matmul(queries, transposeLast(keys)), scale); // shape: [B, (Hkv, g | H), Tq, Tk]
   let keep: Tensor | null = null;
   if (options.mask) {
     const mask = options.mask;

@@ -101,7 +101,10 @@ describe("TransformerEncoder and EncoderModel", () => {
           paths.map((path) => leaves.get(path) as Tensor),
         );
         const out = await evaluate(
-          { loss, ...Object.fromEntries(paths.map((path, index) => [`grad:${path}`, grads[index] as Tensor])) },
+          {
+            loss,
+            ...Object.fromEntries(paths.map((path, index) => [`grad:${path}`, grads[index] as Tensor])),
+          },
           { ...feeds, ids, mask, key: { data: BigInt64Array.of(4n), dims: [] } },
         );
         return Object.fromEntries(
