@@ -1,5 +1,17 @@
 export { PeftError } from "./errors.js";
 export {
+  type HierarchicalLoraOptions,
+  type HierarchyAdapters,
+  type HierarchyStep,
+  type HierarchyTrainer,
+  hierarchicalModel,
+  type LanguageNode,
+  languagesUnder,
+  parseLanguageTree,
+  pathTo,
+  trainHierarchicalLora,
+} from "./hierarchical.js";
+export {
   applyLora,
   type LoraBias,
   type LoraConfig,
@@ -52,7 +64,15 @@ export {
   savePeftAdapter,
   toPeftAdapter,
 } from "./peft-format.js";
-export { applyQlora, type FrozenMemory, frozenMemory, nf4Layers, type QloraConfig } from "./qlora.js";
+export {
+  applyQlora,
+  type FrozenMemory,
+  frozenMemory,
+  nf4Layers,
+  type QloraConfig,
+  type QuantizeOptions,
+  quantizeLinears,
+} from "./qlora.js";
 export {
   applyBitFit,
   applyEmbeddingOnly,

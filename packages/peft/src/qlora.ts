@@ -8,35 +8,33 @@ import { type Nf4Options, nf4Bytes, quantizeNf4 } from "./nf4.js";
 import { Nf4Linear } from "./nf4-linear.js";
 import { type ModuleNaming, matchesTarget, type TargetModules } from "./patterns.js";
 
-export interface QloraConfig extends LoraConfig, Nf4Options {
+export interface QuantizeOptions extends Nf4Options {
   /**
    * Linear layers whose weights go to NF4 (default: every `Linear` outside `modulesToSave`, as
    * transformers' `load_in_4bit` quantises every linear layer but the ones it is told to skip).
    */
   readonly quantizeModules?: TargetModules;
+  /** Modules left in full precision (they train in full under QLoRA). */
+  readonly modulesToSave?: readonly string[];
 }
 
-/**
- * Quantises the weights of `model`'s `Linear` layers to NF4 (bitsandbytes' layout: torch's
- * `[out, in]`, block size 64, optional double quantisation) and applies LoRA over them (QLoRA,
- * Dettmers et al. 2023). The quantised weights leave the value map: they live in the model as
- * `Nf4Linear` initializers, dequantised in the graph on every forward.
- */
-export function applyQlora<M extends AnyModule>(
+export interface QloraConfig extends LoraConfig, QuantizeOptions {}
+
+function quantize<M extends AnyModule>(
+  fn: string,
   model: M,
   values: ValueMap,
-  config: QloraConfig,
-  naming: ModuleNaming = {},
+  options: QuantizeOptions,
+  naming: ModuleNaming,
 ): { model: M; values: Map<string, Float32Array | Float64Array> } {
-  const fn = "applyQlora";
   const rename = naming.moduleName ?? ((path: string) => path);
   const next = new Map(values);
-  const saved = modulesToSavePaths(fn, model, config.modulesToSave ?? [], naming);
+  const saved = modulesToSavePaths(fn, model, options.modulesToSave ?? [], naming);
   let quantized = 0;
   const transformed = mapModules(model, (module, path) => {
     if (!(module instanceof Linear)) return undefined;
     if (saved.some((prefix) => within(path, prefix))) return undefined;
-    if (config.quantizeModules !== undefined && !matchesTarget(config.quantizeModules, rename(path)))
+    if (options.quantizeModules !== undefined && !matchesTarget(options.quantizeModules, rename(path)))
       return undefined;
     const weightPath = `${path}.weight`;
     const weight = values.get(weightPath);
@@ -51,16 +49,45 @@ export function applyQlora<M extends AnyModule>(
         torchLayout[o * module.inFeatures + i] = weight[i * module.outFeatures + o] as number;
     next.delete(weightPath);
     quantized += 1;
-    return new Nf4Linear(module, quantizeNf4(torchLayout, [module.outFeatures, module.inFeatures], config));
+    return new Nf4Linear(module, quantizeNf4(torchLayout, [module.outFeatures, module.inFeatures], options));
   });
   if (quantized === 0)
     throw new PeftError(
       fn,
       "quantizeModules",
       "a pattern matching at least one Linear",
-      JSON.stringify(config.quantizeModules ?? "every Linear"),
+      JSON.stringify(options.quantizeModules ?? "every Linear"),
     );
-  return { model: applyLora(transformed, config, naming), values: next };
+  return { model: transformed, values: next };
+}
+
+/**
+ * Replaces `model`'s `Linear` layers by frozen `Nf4Linear`s whose weights are quantised to NF4
+ * (bitsandbytes' layout: torch's `[out, in]`, block size 64, optional double quantisation). The
+ * quantised weights leave the value map: they live in the model, as initializers of its graphs.
+ */
+export function quantizeLinears<M extends AnyModule>(
+  model: M,
+  values: ValueMap,
+  options: QuantizeOptions = {},
+  naming: ModuleNaming = {},
+): { model: M; values: Map<string, Float32Array | Float64Array> } {
+  return quantize("quantizeLinears", model, values, options, naming);
+}
+
+/**
+ * QLoRA (Dettmers et al. 2023): `quantizeLinears`, then LoRA over the quantised layers. Forward and
+ * backward dequantise the NF4 weights inside the graph; only the LoRA set (and any biases or
+ * `modulesToSave` the config names) trains.
+ */
+export function applyQlora<M extends AnyModule>(
+  model: M,
+  values: ValueMap,
+  config: QloraConfig,
+  naming: ModuleNaming = {},
+): { model: M; values: Map<string, Float32Array | Float64Array> } {
+  const quantized = quantize("applyQlora", model, values, config, naming);
+  return { model: applyLora(quantized.model, config, naming), values: quantized.values };
 }
 
 /** Every NF4 layer of a model, those under a LoRA layer included. */
