@@ -19,11 +19,14 @@ export interface PretrainingRecipe {
 
 const SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
 
-function specialIds(tokenizer: WordTokenizer): Record<(typeof SPECIALS)[number], number> {
+/** The ids of BERT's special tokens in a tokenizer; a missing one is an error. */
+export function specialIds(
+  tokenizer: Pick<WordTokenizer, "tokenToId">,
+): Record<(typeof SPECIALS)[number], number> {
   const ids = {} as Record<(typeof SPECIALS)[number], number>;
   for (const token of SPECIALS) {
     const id = tokenizer.tokenToId(token);
-    if (id === undefined) throw new StudyError("pretrain", "tokenizer", `a ${token} token`, "none");
+    if (id === undefined) throw new StudyError("specialIds", "tokenizer", `a ${token} token`, "none");
     ids[token] = id;
   }
   return ids;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -98,5 +98,13 @@ describe("runStudy", () => {
     await expect(
       runStudy({ ...options, pretrainSteps: 5, checkpoint: null }, data, () => {}),
     ).rejects.toThrow(/^ensurePretrained: .*pretrained: expected an encoder pretrained with/);
+    // A checkpoint whose tokenizer has no padding token cannot be batched.
+    const copy = join(out, "no-pad");
+    cpSync(join(out, "pretrained"), copy, { recursive: true });
+    const tokenizerPath = join(copy, "tokenizer.json");
+    writeFileSync(tokenizerPath, readFileSync(tokenizerPath, "utf8").replaceAll('"[PAD]"', '"[NOPAD]"'));
+    await expect(
+      runStudy({ ...options, checkpoint: copy, out: join(out, "other") }, data, () => {}),
+    ).rejects.toThrow("runStudy: tokenizer: expected a padding token, got none");
   }, 600_000);
 });
