@@ -141,6 +141,8 @@ function distilbertConfig(
 ): [EncoderModelConfig, readonly string[]] {
   const fn = "distilbertConfig";
   const read = new ConfigReader(fn, config);
+  // Sinusoidal positions are frozen in HF; xlt would train them.
+  read.unsupported("sinusoidal_pos_embds", false);
   const head = headOf(fn, "distilbert", config);
   const dropout = read.number("dropout", 0.1, 0, 0.999);
   const labels = labelsOf(fn, config);

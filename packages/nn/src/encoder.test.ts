@@ -1,6 +1,6 @@
 import { evaluate, Graph, grad, mul, reduceSum, type Tensor, type TensorValue } from "@xlt/graph";
 import { describe, expect, it } from "vitest";
-import { BERT, ROBERTA } from "./bert.js";
+import { BERT, DISTILBERT, ROBERTA } from "./bert.js";
 import { EncoderEmbeddings, encoderLayerGroups, TransformerEncoder } from "./encoder.js";
 import { EncoderModel, type EncoderModelConfig } from "./encoder-model.js";
 import { bind, flatten, initialize, type ParameterTree, type TensorTree } from "./parameters.js";
@@ -266,6 +266,9 @@ describe("TransformerEncoder and EncoderModel", () => {
     );
     expect(() => BERT.fromConfig({ ...bert, pad_token_id: -1 })).toThrow(
       "bertConfig: config.pad_token_id: expected an integer >= 0, got -1",
+    );
+    expect(() => DISTILBERT.fromConfig({ model_type: "distilbert", sinusoidal_pos_embds: true })).toThrow(
+      "distilbertConfig: config.sinusoidal_pos_embds: expected false or absent, got true",
     );
     expect(() => BERT.fromConfig({ ...bert, vocab_size: undefined })).toThrow(
       "bertConfig: config.vocab_size: expected a positive integer, got undefined",

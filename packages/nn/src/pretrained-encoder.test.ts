@@ -185,6 +185,23 @@ describe("a checkpoint written by xlt in the Hugging Face layout", () => {
     });
   });
 
+  it("names every supported model_type when a checkpoint has another", async () => {
+    const path = await directory();
+    const model = BERT.fromConfig(CONFIG);
+    await savePretrained(path, {
+      architecture: BERT,
+      model,
+      values: initialize(model.parameters, 1),
+      config: CONFIG,
+    });
+    await expect(fromPretrained(path, { config: { model_type: "electra" } })).rejects.toMatchObject({
+      problem: "unsupported-model-type",
+      supported: ["bert", "roberta", "xlm-roberta", "distilbert", "gpt2", "llama"],
+      message:
+        'architectureFor: config.model_type: expected one of bert, roberta, xlm-roberta, distilbert, gpt2, llama, got "electra"',
+    });
+  });
+
   it("loads the base model's checkpoint layout (no prefix) into a head model", async () => {
     const fixture = fileURLToPath(new URL("../fixtures/encoders/distilbert-mlm/", import.meta.url));
     const loaded = await fromPretrained(fixture, {
