@@ -82,6 +82,8 @@ export interface Node {
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly Tensor[];
   readonly attrsText: string;
+  /** The primitive's attributes, for passes that recognise a pattern of nodes. */
+  readonly attrs: unknown;
   readonly bodies: readonly Body[];
   emit(
     context: EmitContext,
@@ -280,6 +282,7 @@ export function apply<A>(primitive: Primitive<A>, rawInputs: readonly Tensor[], 
     inputs,
     outputs,
     attrsText: describeAttrs(attrs),
+    attrs,
     bodies: primitive.bodies ? primitive.bodies(attrs) : [],
     emit: (context, inputNames, outputNames, used) =>
       primitive.emit(context, inputNames, outputNames, attrs, used),

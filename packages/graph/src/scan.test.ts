@@ -162,7 +162,7 @@ describe("scan", () => {
     );
   });
 
-  it("the reversed Scan reads the forward's values from saved residuals instead of computing them again", () => {
+  it("the reversed Scan reads the forward's values from saved residuals and sums a weight's gradient after the loop", () => {
     const graph = new Graph();
     const xs = graph.input("xs", "float64", [3, "steps", 2]);
     const h0 = graph.input("h0", "float64", [3, 2]);
@@ -175,6 +175,9 @@ describe("scan", () => {
     expect(text.match(/= Tanh\(/g)).toHaveLength(1);
     expect(text.match(/= Scan\(/g)).toHaveLength(2);
     expect(text.match(/= MatMul\(/g)).toHaveLength(3);
+    // dW = Σ_t h_tᵀ·dz_t is one product after the loop, not a running sum inside it.
+    expect(text).not.toMatch(/ {4}t\d+: float64\[2,2\] = Add\(/);
+    expect(text).toMatch(/^t\d+: float64\[2,2\] = MatMul\(/m);
   });
 
   it("validates its inputs and the body", () => {

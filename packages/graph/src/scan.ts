@@ -2,9 +2,18 @@ import { vjp } from "./autodiff.js";
 import { isFloat } from "./dtype.js";
 import { add } from "./elementwise.js";
 import { GraphError } from "./errors.js";
-import { ancestors, apply, Graph, type Node, type Primitive, type Tensor, type TensorType } from "./graph.js";
+import {
+  ancestors,
+  apply,
+  Graph,
+  type Node,
+  type Primitive,
+  producer,
+  type Tensor,
+  type TensorType,
+} from "./graph.js";
 import { formatShape, normaliseAxis } from "./shape.js";
-import { zerosLike } from "./structural.js";
+import { matmul, reshape, transpose, transposeLast, zerosLike } from "./structural.js";
 
 /** What a Scan body returns for one step. */
 export interface ScanStep {
@@ -229,6 +238,12 @@ function replay(
  * them again: a first pass over a probe body finds which residuals the gradient reads, and only
  * those are saved.
  */
+/** Where the backward Scan has a folded product's factor for every step: a scanned input or an output. */
+interface FactorSource {
+  readonly kind: "input" | "ys";
+  readonly index: number;
+}
+
 function scanVjp(
   dy: readonly (Tensor | null)[],
   inputs: readonly Tensor[],
@@ -252,60 +267,115 @@ function scanVjp(
   const savedCarries = outputs.slice(nc + ny, nc + ny + nc);
   const savedResiduals = outputs.slice(nc + ny + nc);
   const dYs = yIndices.map((j) => dy[nc + j] as Tensor);
-  const init = [
-    ...carryIndices.map((i) => dy[i] ?? zerosLike(outputs[i] as Tensor)),
-    ...captureIndices.map((k) => zerosLike(outerCaptures[k] as Tensor)),
-  ];
-  // One step of the backward body; `kept` lists the residuals that `steps` ends with.
-  const step = (kept: readonly number[]) => (state: readonly Tensor[], stepInputs: readonly Tensor[]) => {
-    const dCarry = state.slice(0, carryIndices.length);
-    const dCaptures = state.slice(carryIndices.length);
-    const carries = stepInputs.slice(0, nc);
-    const xSteps = stepInputs.slice(nc, nc + nx);
-    const dYSteps = stepInputs.slice(nc + nx, nc + nx + yIndices.length);
-    const residualSteps = stepInputs.slice(nc + nx + yIndices.length);
-    const target = (carries[0] ?? xSteps[0] ?? dYSteps[0]) as Tensor;
-    const mapping = new Map<Tensor, Tensor>();
-    for (const [i, tensor] of carryIn.entries()) mapping.set(tensor, carries[i] as Tensor);
-    for (const [j, tensor] of xIn.entries()) mapping.set(tensor, xSteps[j] as Tensor);
-    const forward = replay(
-      body,
-      mapping,
-      [...carryIndices.map((i) => carryOut[i] as Tensor), ...yIndices.map((j) => yOut[j] as Tensor)],
-      target.graph,
+  const carryInit = carryIndices.map((i) => dy[i] ?? zerosLike(outputs[i] as Tensor));
+  const captureInit = (folded: readonly number[]) =>
+    captureIndices.flatMap((k, position) =>
+      folded.includes(position) ? [] : [zerosLike(outerCaptures[k] as Tensor)],
     );
-    const captureTensors = captureIndices.map((k) => target.graph.capture(outerCaptures[k] as Tensor));
-    const wrt = [...carryIndices.map((i) => carries[i] as Tensor), ...xSteps, ...captureTensors];
-    const grads = vjp(forward, [...dCarry, ...dYSteps], wrt);
-    const nextCarry = carryIndices.map((i, position) => grads[position] ?? zerosLike(carries[i] as Tensor));
-    const dxs = xSteps.flatMap((x, j) =>
-      needs[nc + j] && isFloat(x.dtype) ? [grads[carryIndices.length + j] ?? zerosLike(x)] : [],
-    );
-    const nextCaptures = dCaptures.map((acc, position) => {
-      const g = grads[carryIndices.length + nx + position];
-      return g ? add(acc, g) : acc;
-    });
-    // The gradient reads the forward values from the saved residuals, not from the replay.
-    const saved = new Map<Tensor, Tensor>();
-    for (const [position, r] of kept.entries()) {
-      const replayed = mapping.get(residuals[r] as Tensor);
-      if (replayed) saved.set(replayed, residualSteps[position] as Tensor);
-    }
-    const results = substitute([...nextCarry, ...nextCaptures, ...dxs], saved);
-    return { carry: results.slice(0, init.length), ys: results.slice(init.length) };
-  };
+  // One step of the backward body; `kept` lists the residuals that `steps` ends with, and captures
+  // whose position in `folded` hand out their per-step product's factors instead of a running sum.
+  const products: (readonly [Tensor, Tensor] | null)[] = [];
+  const sources: FactorSource[] = [];
+  const step =
+    (kept: readonly number[], folded: readonly number[]) =>
+    (state: readonly Tensor[], stepInputs: readonly Tensor[]) => {
+      const dCarry = state.slice(0, carryIndices.length);
+      const summed = captureIndices.flatMap((_, position) => (folded.includes(position) ? [] : [position]));
+      const carries = stepInputs.slice(0, nc);
+      const xSteps = stepInputs.slice(nc, nc + nx);
+      const dYSteps = stepInputs.slice(nc + nx, nc + nx + yIndices.length);
+      const residualSteps = stepInputs.slice(nc + nx + yIndices.length);
+      const target = (carries[0] ?? xSteps[0] ?? dYSteps[0]) as Tensor;
+      const mapping = new Map<Tensor, Tensor>();
+      for (const [i, tensor] of carryIn.entries()) mapping.set(tensor, carries[i] as Tensor);
+      for (const [j, tensor] of xIn.entries()) mapping.set(tensor, xSteps[j] as Tensor);
+      const forward = replay(
+        body,
+        mapping,
+        [...carryIndices.map((i) => carryOut[i] as Tensor), ...yIndices.map((j) => yOut[j] as Tensor)],
+        target.graph,
+      );
+      const captureTensors = captureIndices.map((k) => target.graph.capture(outerCaptures[k] as Tensor));
+      const wrt = [...carryIndices.map((i) => carries[i] as Tensor), ...xSteps, ...captureTensors];
+      const grads = vjp(forward, [...dCarry, ...dYSteps], wrt);
+      const nextCarry = carryIndices.map((i, position) => grads[position] ?? zerosLike(carries[i] as Tensor));
+      const dxs = xSteps.flatMap((x, j) =>
+        needs[nc + j] && isFloat(x.dtype) ? [grads[carryIndices.length + j] ?? zerosLike(x)] : [],
+      );
+      const captureGrads = captureIndices.map(
+        (_, position) => grads[carryIndices.length + nx + position] ?? null,
+      );
+      // The gradient reads the forward values from the saved residuals, not from the replay.
+      const saved = new Map<Tensor, Tensor>();
+      for (const [position, r] of kept.entries()) {
+        const replayed = mapping.get(residuals[r] as Tensor);
+        if (replayed) saved.set(replayed, residualSteps[position] as Tensor);
+      }
+      const present = captureGrads.flatMap((g) => (g ? [g] : []));
+      const rebuilt = substitute([...nextCarry, ...dxs, ...present], saved);
+      const rebuiltGrads = captureGrads.map((g) =>
+        g ? (rebuilt[nextCarry.length + dxs.length + present.indexOf(g)] as Tensor) : null,
+      );
+      products.length = 0;
+      products.push(...rebuiltGrads.map((g) => (g ? transposedProduct(g) : null)));
+      const sums = summed.map((position, index) => {
+        const acc = state[carryIndices.length + index] as Tensor;
+        const g = rebuiltGrads[position];
+        return g ? add(acc, g) : acc;
+      });
+      // A factor that is a scanned input or already a per-step output is read from there.
+      const dxOut = rebuilt.slice(nextCarry.length, nextCarry.length + dxs.length);
+      const extra: Tensor[] = [];
+      sources.length = 0;
+      for (const position of folded) {
+        const factor = products[position];
+        if (!factor) throw new GraphError("grad", "Scan", "the same gradient body twice", "a different one");
+        for (const tensor of factor) {
+          const input = stepInputs.indexOf(tensor);
+          const output = dxOut.indexOf(tensor);
+          if (input >= 0) sources.push({ kind: "input", index: input });
+          else if (output >= 0) sources.push({ kind: "ys", index: output });
+          else {
+            sources.push({ kind: "ys", index: dxOut.length + extra.length });
+            extra.push(tensor);
+          }
+        }
+      }
+      return { carry: [...rebuilt.slice(0, nextCarry.length), ...sums], ys: [...dxOut, ...extra] };
+    };
   const scanned = [...savedCarries, ...xs, ...dYs];
   const kept = readResiduals(
-    step(residuals.map((_, r) => r)),
-    init,
+    step(
+      residuals.map((_, r) => r),
+      [],
+    ),
+    [...carryInit, ...captureInit([])],
     [...scanned, ...savedResiduals],
     scanned.length,
     axis,
   );
-  const backward = scan(step(kept), init, [...scanned, ...kept.map((r) => savedResiduals[r] as Tensor)], {
-    axis,
-    reverse: !reverse,
-  });
+  // Captures whose per-step gradient is a product `Aᵀ·G` (a weight's, through MatMul) are summed
+  // over the steps after the loop, as one product with the steps folded into the contraction: no
+  // running sum the size of the weight is added to at every step.
+  const folded = captureIndices.flatMap((_, position) => (products[position] ? [position] : []));
+  const backward = scan(
+    step(kept, folded),
+    [...carryInit, ...captureInit(folded)],
+    [...scanned, ...kept.map((r) => savedResiduals[r] as Tensor)],
+    { axis, reverse: !reverse },
+  );
+  const captureResults = new Map<number, Tensor>();
+  const summed = captureIndices.flatMap((_, position) => (folded.includes(position) ? [] : [position]));
+  for (const [index, position] of summed.entries())
+    captureResults.set(position, backward.carry[carryIndices.length + index] as Tensor);
+  const stackedInputs = [...scanned, ...kept.map((r) => savedResiduals[r] as Tensor)];
+  const stackedOf = ({ kind, index }: FactorSource) =>
+    (kind === "input" ? stackedInputs[index] : backward.ys[index]) as Tensor;
+  for (const [index, position] of folded.entries()) {
+    const a = stackedOf(sources[2 * index] as FactorSource);
+    const g = stackedOf(sources[2 * index + 1] as FactorSource);
+    captureResults.set(position, foldSteps(a, g, axis));
+  }
   const result: (Tensor | null)[] = inputs.map(() => null);
   for (const [position, i] of carryIndices.entries())
     if (needs[i]) result[i] = backward.carry[position] ?? null;
@@ -317,8 +387,47 @@ function scanVjp(
     }
   }
   for (const [position, k] of captureIndices.entries())
-    result[nc + nx + k] = backward.carry[carryIndices.length + position] ?? null;
+    result[nc + nx + k] = captureResults.get(position) ?? null;
   return result;
+}
+
+/**
+ * `[A, G]` when `g` is `Aᵀ·G` over the last two axes (MatMul of a Transpose that swaps them) with
+ * static contracted-out dims, else null.
+ */
+function transposedProduct(g: Tensor): readonly [Tensor, Tensor] | null {
+  const product = producer(g);
+  if (product?.op !== "MatMul") return null;
+  const [left, right] = product.inputs as [Tensor, Tensor];
+  const swap = producer(left);
+  if (swap?.op !== "Transpose" || !Array.isArray(swap.attrs)) return null;
+  const a = swap.inputs[0] as Tensor;
+  const rank = a.rank;
+  const swapsLast = swap.attrs.every((axis, index) =>
+    index < rank - 2 ? axis === index : axis === (index === rank - 2 ? rank - 1 : rank - 2),
+  );
+  const k = a.shape[rank - 1];
+  const n = right.shape[right.rank - 1];
+  if (!swapsLast || rank < 2 || right.rank !== rank || typeof k !== "number" || typeof n !== "number")
+    return null;
+  return [a, right];
+}
+
+/**
+ * `Σ_t A_tᵀ·G_t` from `A` and `G` stacked on `axis`: the steps are moved next to the rows and
+ * folded into them, `[…, steps·M, K]ᵀ·[…, steps·M, N]`, one product.
+ */
+function foldSteps(a: Tensor, g: Tensor, axis: number): Tensor {
+  const rank = a.rank; // the per-step rank plus the steps axis
+  const perStep = Array.from({ length: rank }, (_, index) => index).filter((index) => index !== axis);
+  const perm = [...perStep.slice(0, -2), axis, ...perStep.slice(-2)];
+  const identity = perm.every((value, index) => value === index);
+  const fold = (x: Tensor) => {
+    const moved = identity ? x : transpose(x, perm);
+    const last = x.shape[rank - 1] as number;
+    return reshape(moved, [...perm.slice(0, -3).map(() => 0), -1, last]);
+  };
+  return matmul(transposeLast(fold(a)), fold(g));
 }
 
 /**
