@@ -54,6 +54,7 @@ export {
   ADAPTER_CONFIG_NAME,
   ADAPTER_WEIGHTS_NAME,
   loadPeftAdapter,
+  moduleNamingFrom,
   type PeftAdapterFiles,
   type PeftConfigRead,
   type PeftSaveOptions,

@@ -1,4 +1,5 @@
 import { type Module, Parameter, type ParameterTree } from "@xlt/nn";
+import { PeftError } from "./errors.js";
 
 /** Any `@xlt/nn` module, whatever its input and output types. */
 export type AnyModule = Module<never, unknown>;
@@ -28,13 +29,26 @@ export function namedModules(module: AnyModule, prefix = ""): [path: string, mod
   return out;
 }
 
+/** Whether `key` is an accessor (a getter such as a derived `parameters`) somewhere on the prototype chain. */
+function isAccessor(object: object, key: string): boolean {
+  for (let at: object | null = Object.getPrototypeOf(object); at; at = Object.getPrototypeOf(at)) {
+    const descriptor = Object.getOwnPropertyDescriptor(at, key);
+    if (descriptor) return descriptor.get !== undefined || descriptor.set !== undefined;
+  }
+  return false;
+}
+
 /**
- * A copy of `module` (same prototype, same fields) with some fields replaced. Modules are plain
- * objects of readonly fields, so a shallow copy is a module of the same class.
+ * A copy of `module` (same prototype, same own fields) with some fields replaced. Modules are plain
+ * objects of readonly fields, so a shallow copy is a module of the same class. A field the class
+ * derives with a getter (`get parameters()` from `modules`) is not assigned: the copy derives it
+ * from its new fields.
  */
 export function copyModule<M extends AnyModule>(module: M, fields: Readonly<Record<string, unknown>>): M {
   const copy: M = Object.create(Object.getPrototypeOf(module));
-  Object.assign(copy, module, fields);
+  Object.assign(copy, module);
+  for (const [key, value] of Object.entries(fields))
+    if (!isAccessor(copy, key)) Reflect.set(copy, key, value);
   return copy;
 }
 
@@ -93,8 +107,18 @@ export function setTrainable<M extends AnyModule>(
     const wanted = trainable(path, parameter);
     return wanted === parameter.trainable ? parameter : parameter.with({ trainable: wanted });
   };
-  if (!isComposite(module))
-    return copyModule(module, { parameters: mapParameters(module.parameters, flag, prefix) });
+  if (!isComposite(module)) {
+    const parameters = mapParameters(module.parameters, flag, prefix);
+    const copy = copyModule(module, { parameters });
+    if (copy.parameters !== parameters)
+      throw new PeftError(
+        "setTrainable",
+        `module ${JSON.stringify(prefix.slice(0, -1))}`,
+        "a module whose parameters are a field (or derived from its `modules`)",
+        `${module.constructor.name} with a derived parameter tree`,
+      );
+    return copy;
+  }
   const modules: Record<string, AnyModule> = {};
   for (const [key, child] of Object.entries(module.modules))
     modules[key] = setTrainable(child, trainable, `${prefix}${key}.`);

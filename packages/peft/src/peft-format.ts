@@ -42,6 +42,20 @@ export interface PeftAdapterFiles {
   readonly weights: Uint8Array;
 }
 
+/**
+ * Module naming from a checkpoint mapping of parameters (`@xlt/nn`'s `HfArchitecture.mapping(model)`
+ * gives `{ path, name }` per parameter): a module is named as its parameters' owner in the state
+ * dict (`encoder.layers.layer0.attention.query` → `bert.encoder.layer.0.attention.self.query`).
+ * Paths the mapping does not cover keep their xlt name.
+ */
+export function moduleNamingFrom(
+  mapping: readonly { readonly path: string; readonly name: string }[],
+): ModuleNaming {
+  const names = new Map<string, string>();
+  for (const { path, name } of mapping) names.set(owner(path), owner(name));
+  return { moduleName: (path) => names.get(path) ?? path };
+}
+
 /** One saved tensor: its PEFT key, its xlt parameter path and whether the layouts are transposes. */
 interface Entry {
   readonly key: string;
