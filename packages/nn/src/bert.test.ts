@@ -1,11 +1,15 @@
 import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { evaluate, Graph, grad, mul, reduceSum, type Tensor, type TensorValue } from "@xlt/graph";
 import { describe, expect, it } from "vitest";
 import { encoderArchitecture } from "./bert.js";
 import type { EncoderFamily } from "./encoder-model.js";
+import { readCheckpointTensors } from "./hf-checkpoint.js";
 import { bind, flatten } from "./parameters.js";
-import { fromPretrained } from "./pretrained.js";
+import { fromPretrained, savePretrained } from "./pretrained.js";
 import { readSafetensors, type SafetensorsTensor } from "./safetensors.js";
 
 const folder = (name: string) => fileURLToPath(new URL(`../fixtures/encoders/${name}/`, import.meta.url));
@@ -118,6 +122,30 @@ describe("encoders against the torch oracle (fixtures/make_encoders.py)", () => 
       }
       const largest = Math.max(...Object.values(errors));
       expect(largest, JSON.stringify(errors)).toBeLessThan(tolerance);
+    });
+  }
+});
+
+describe("encoder fixtures saved back by xlt", () => {
+  for (const [name, family] of FIXTURES) {
+    it(`${name}: the same tensors (names, dtypes, shapes, bytes) and the same config.json`, async () => {
+      const architecture = encoderArchitecture(family);
+      const loaded = await fromPretrained(folder(name), { architecture });
+      const out = await mkdtemp(join(tmpdir(), "xlt-encoder-fixture-"));
+      try {
+        await savePretrained(out, loaded);
+        const [source, saved] = [await readCheckpointTensors(folder(name)), await readCheckpointTensors(out)];
+        expect([...saved.keys()].sort()).toEqual([...source.keys()].sort());
+        for (const [key, tensor] of source) {
+          const copy = saved.get(key);
+          expect([copy?.dtype, copy?.shape], key).toEqual([tensor.dtype, tensor.shape]);
+          expect(copy?.data, key).toEqual(tensor.data);
+        }
+        const config = (path: string) => readFile(join(path, "config.json"), "utf8").then(JSON.parse);
+        expect(await config(out)).toEqual(await config(folder(name)));
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
     });
   }
 });
