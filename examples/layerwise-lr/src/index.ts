@@ -19,7 +19,13 @@ export {
   wantsHelp,
 } from "./options.js";
 export { appendRecords, type PlannedRun, pending, plan, type RunRecord, readRecords } from "./plan.js";
-export { ensurePretrained, maskedBatch, type PretrainingRecipe, specialIds } from "./pretrain.js";
+export {
+  bertInitialValues,
+  ensurePretrained,
+  maskedBatch,
+  type PretrainingRecipe,
+  specialIds,
+} from "./pretrain.js";
 export { type Report, report } from "./report.js";
 export { runStudy, type StudyResult } from "./study.js";
 export {

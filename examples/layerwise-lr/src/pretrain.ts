@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { crossEntropy, type Tensor } from "@xlt/graph";
-import { BERT, HfEncoderModel, type Random, savePretrained } from "@xlt/nn";
+import { crossEntropy, gather, reshape } from "@xlt/graph";
+import { BERT, flatten, HfEncoderModel, leaf, Random, savePretrained, subtree } from "@xlt/nn";
 import { type Batch, compile, linearWarmupDecay, Trainer } from "@xlt/runtime";
 import { maskTokens, trainTokenizer, type WordTokenizer } from "@xlt/tokenize";
 import { StudyError } from "./errors.js";
@@ -44,7 +44,34 @@ function encodeText(
   });
 }
 
-/** One masked-LM batch: 80/10/10 masking of `sequences` (seeded by the step), right-padded. */
+/**
+ * BERT's initialisation (Hugging Face's `_init_weights`): matrices and embedding tables N(0, 0.02),
+ * LayerNorm gains 1, every other vector 0. (`@xlt/nn`'s defaults follow torch's layers, whose N(0, 1)
+ * embeddings would make the tied masked-LM logits start far too large.)
+ */
+export function bertInitialValues(model: HfEncoderModel, seed: number): Map<string, Float32Array> {
+  const random = new Random(seed);
+  const values = new Map<string, Float32Array>();
+  for (const [path, parameter] of flatten(model.parameters)) {
+    const size = parameter.shape.reduce((product, dim) => product * dim, 1);
+    const gain = /[nN]orm\.weight$/.test(path);
+    values.set(
+      path,
+      parameter.shape.length === 2
+        ? Float32Array.from({ length: size }, () => 0.02 * random.normal())
+        : new Float32Array(size).fill(gain ? 1 : 0),
+    );
+  }
+  return values;
+}
+
+/**
+ * One masked-LM batch: 80/10/10 masking of `sequences` (seeded by the step), right-padded `ids` and
+ * `mask` `[batch, steps]`, and the selected tokens only: their flat positions `row · steps + t` and
+ * original ids (`positions`, `targets`, `[selected]`), so the vocabulary projection runs on the ~15%
+ * of tokens that are predicted rather than on all of them. A batch with no selected token gets one
+ * ignored target (-100).
+ */
 export function maskedBatch(
   sequences: readonly (readonly number[])[],
   ids: Record<(typeof SPECIALS)[number], number>,
@@ -63,17 +90,31 @@ export function maskedBatch(
   const steps = Math.max(1, ...sequences.map((sequence) => sequence.length));
   const size = sequences.length * steps;
   const input = new BigInt64Array(size).fill(BigInt(ids["[PAD]"]));
-  const labels = new BigInt64Array(size).fill(-100n);
   const mask = new Uint8Array(size);
+  const positions: bigint[] = [];
+  const targets: bigint[] = [];
   for (const [row, sequence] of masked.entries()) {
     for (const [t, id] of sequence.ids.entries()) {
       input[row * steps + t] = BigInt(id);
-      labels[row * steps + t] = BigInt(sequence.labels[t] as number);
       mask[row * steps + t] = 1;
+      const label = sequence.labels[t] as number;
+      if (label !== -100) {
+        positions.push(BigInt(row * steps + t));
+        targets.push(BigInt(label));
+      }
     }
   }
+  if (positions.length === 0) {
+    positions.push(0n);
+    targets.push(-100n);
+  }
   const dims = [sequences.length, steps];
-  return { ids: { data: input, dims }, labels: { data: labels, dims }, mask: { data: mask, dims } };
+  return {
+    ids: { data: input, dims },
+    mask: { data: mask, dims },
+    positions: { data: BigInt64Array.from(positions), dims: [positions.length] },
+    targets: { data: BigInt64Array.from(targets), dims: [targets.length] },
+  };
 }
 
 /**
@@ -137,18 +178,26 @@ export async function ensurePretrained(
   log(
     `pretraining a ${shape.layers}-layer, hidden-${shape.hidden} BERT masked LM on ${sentences.length} sentences (${recipe.languages.join(", ")}), WordPiece vocabulary ${tokenizer.vocabSize}, ${options.pretrainSteps} steps of ${options.pretrainBatch}`,
   );
+  const { encoder, head } = model.modules;
+  if (!head) throw new StudyError("ensurePretrained", "model", "a masked-LM head", "none");
   const session = await compile(
     model,
-    (params, { ids: input, mask, labels }, context) => {
-      const { logits } = model.forward(params, { ids: input, mask }, context); // shape: [batch, steps, vocab]
-      return { loss: crossEntropy(logits as Tensor, labels, -100) };
+    (params, { ids: input, mask, positions, targets }, context) => {
+      const encoderParams = subtree(params, "encoder");
+      const { hidden } = encoder.forward(encoderParams, { ids: input, mask }, context); // shape: [batch, steps, hidden]
+      const selected = gather(reshape(hidden, [-1, shape.hidden]), positions); // shape: [selected, hidden]
+      const wordEmbeddings = leaf(subtree(subtree(encoderParams, "embeddings"), "word"), "weight");
+      const logits = head.forward(subtree(params, "head"), { hidden: selected, wordEmbeddings }, context); // shape: [selected, vocab]
+      return { loss: crossEntropy(logits, targets, -100) };
     },
     {
       inputs: {
         ids: { dtype: "int64", shape: ["batch", "steps"] },
         mask: { dtype: "bool", shape: ["batch", "steps"] },
-        labels: { dtype: "int64", shape: ["batch", "steps"] },
+        positions: { dtype: "int64", shape: ["selected"] },
+        targets: { dtype: "int64", shape: ["selected"] },
       },
+      values: bertInitialValues(model, 1),
       optimizer: { kind: "adamw" },
       groups: [{ name: "all", match: /./, lr: options.pretrainLr, weightDecay: 0.01 }],
       clipNorm: 1,
