@@ -38,8 +38,12 @@ describe("remaining error messages", () => {
 
   it("dequantizeInGraph needs absmax or double-quantised statistics", () => {
     const { absmax: _absmax, ...bare } = quantizeNf4([1, 2], [2]);
-    expect(() => dequantizeInGraph(new Graph(), bare)).toThrowError(
+    const graph = new Graph();
+    expect(() => dequantizeInGraph(bare, graph.input("x", "float32", [1]))).toThrowError(
       "dequantizeInGraph: tensor: expected absmax or doubleQuant, got neither",
+    );
+    expect(() => dequantizeInGraph(quantizeNf4([1, 2], [2]), graph.input("ids", "int64", [1]))).toThrowError(
+      "dequantizeInGraph: anchor: expected a float32 or float64 tensor, got int64",
     );
   });
 

@@ -37,7 +37,7 @@ export class Nf4Linear implements Module {
 
   forward(params: TensorTree, x: Tensor): Tensor {
     // NF4 dequantises to float32; a float64 model computes with those values widened.
-    const w = cast(transpose(dequantizeInGraph(x.graph, this.weight), [1, 0]), x.dtype); // shape: [in, out]
+    const w = cast(transpose(dequantizeInGraph(this.weight, x), [1, 0]), x.dtype); // shape: [in, out]
     const y = matmul(x, w); // shape: [..., out]
     return "bias" in params ? add(y, leaf(params, "bias")) : y;
   }

@@ -1,6 +1,10 @@
-import { evaluate, Graph } from "@xlt/graph";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { evaluate, Graph, toOnnx } from "@xlt/graph";
 import { flatten, initialize, Linear } from "@xlt/nn";
 import { compile } from "@xlt/runtime";
+import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { PeftError } from "./errors.js";
 import { applyLora, loraLayers } from "./lora.js";
@@ -26,11 +30,42 @@ describe("dequantizeInGraph", () => {
       const size = shape.reduce((p, d) => p * d, 1);
       const q = quantizeNf4(wave(size, 0.3), shape, { doubleQuant });
       const graph = new Graph();
-      const { w } = await evaluate({ w: dequantizeInGraph(graph, q) }, {});
+      const anchor = graph.input("x", "float32", ["n"]);
+      const { w } = await evaluate(
+        { w: dequantizeInGraph(q, anchor) },
+        { x: { data: new Float32Array(0), dims: [0] } },
+      );
       expect(w?.dims).toEqual(shape);
       expect([...(w?.data ?? [])]).toEqual([...dequantizeNf4(q)]);
     });
   }
+});
+
+describe("ORT keeps the 4-bit storage", () => {
+  it("its optimised model holds the packed words, not a float32 weight folded at session creation", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "xlt-nf4-"));
+    try {
+      const layer = new Nf4Linear(
+        new Linear(256, 256, { bias: false }),
+        quantizeNf4(wave(256 * 256, 0.1), [256, 256]),
+      );
+      const graph = new Graph();
+      const x = graph.input("x", "float32", [2, 256]);
+      const model = toOnnx({ y: layer.forward({}, x) });
+      const file = join(directory, "optimised.onnx");
+      const session = await ort.InferenceSession.create(model.bytes, {
+        graphOptimizationLevel: "all",
+        optimizedModelFilePath: file,
+      });
+      await session.release();
+      // A folded float32 weight alone would be 262,144 bytes; the packed codes are 32,768.
+      const size = (await stat(file)).size;
+      expect(size).toBeGreaterThan(32_768);
+      expect(size).toBeLessThan(100_000);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("Nf4Linear", () => {
