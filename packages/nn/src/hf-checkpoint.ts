@@ -159,8 +159,13 @@ export async function readCheckpointTensors(directory: string): Promise<Map<stri
   const single = join(directory, WEIGHTS_NAME);
   if (await exists(single)) return new Map(await readShard(fn, single));
   const indexPath = join(directory, WEIGHTS_INDEX_NAME);
-  if (!(await exists(indexPath)))
-    throw new HfCheckpointError(fn, directory, `${WEIGHTS_NAME} or ${WEIGHTS_INDEX_NAME}`, "neither", "file");
+  if (!(await exists(indexPath))) {
+    // Pickled torch weights are not read (unpickling runs code): convert them to safetensors first.
+    const pickled = (await exists(join(directory, "pytorch_model.bin")))
+      ? "only pytorch_model.bin (convert it to safetensors)"
+      : "neither";
+    throw new HfCheckpointError(fn, directory, `${WEIGHTS_NAME} or ${WEIGHTS_INDEX_NAME}`, pickled, "file");
+  }
   const index = await readJsonObject(fn, indexPath);
   const weightMap = index.weight_map;
   if (

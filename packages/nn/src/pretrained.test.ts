@@ -171,7 +171,7 @@ describe("fromPretrained and savePretrained", () => {
     });
     const loaded = await fromPretrained(path, {
       architecture: TOY,
-      allowMissing: [/^classifier\./],
+      allowMissing: [/^classifier\./g], // a g flag must not make matching stateful
       allowUnexpected: [/^cls\./],
       seed: 4,
     });
@@ -303,6 +303,10 @@ describe("fromPretrained and savePretrained", () => {
     await writeFile(join(empty, "config.json"), JSON.stringify(config));
     await expect(fromPretrained(empty, { architecture: TOY })).rejects.toThrow(
       `readCheckpointTensors: ${empty}: expected model.safetensors or model.safetensors.index.json, got neither`,
+    );
+    await writeFile(join(empty, "pytorch_model.bin"), "");
+    await expect(fromPretrained(empty, { architecture: TOY })).rejects.toThrow(
+      `readCheckpointTensors: ${empty}: expected model.safetensors or model.safetensors.index.json, got only pytorch_model.bin (convert it to safetensors)`,
     );
     const model = TOY.fromConfig(config);
     await expect(savePretrained(empty, { architecture: TOY, model, values: new Map() })).rejects.toThrow(

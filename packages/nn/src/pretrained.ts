@@ -118,6 +118,10 @@ function transposed(data: ArrayLike<number>, rows: number, columns: number): Flo
 const hfShape = (parameter: Parameter, transpose: boolean | undefined) =>
   transpose ? [parameter.shape[1] as number, parameter.shape[0] as number] : [...parameter.shape];
 
+/** `pattern` without the `g` and `y` flags, whose `test` would remember the last match. */
+const stateless = (pattern: RegExp): RegExp =>
+  pattern.global || pattern.sticky ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, "")) : pattern;
+
 interface Renaming {
   /** The checkpoint's name for a model-side name. */
   readonly toFile: (name: string) => string;
@@ -185,7 +189,7 @@ export async function fromPretrained(
   const missing: string[] = [];
   const mismatched: string[] = [];
   const matches = (patterns: readonly RegExp[] | undefined, name: string) =>
-    (patterns ?? []).some((pattern) => pattern.test(name));
+    (patterns ?? []).some((pattern) => stateless(pattern).test(name));
   for (const { path, name, transpose } of mapping) {
     const tensor = tensors.get(toFile(name));
     const parameter = parameters.get(path) as Parameter;
@@ -223,7 +227,7 @@ export async function fromPretrained(
   for (const [name, tensor] of [...tensors].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (fromFile.has(name)) continue;
     const own = toModel(name);
-    if (ignored.some((pattern) => pattern.test(own))) extra.set(own, tensor);
+    if (ignored.some((pattern) => stateless(pattern).test(own))) extra.set(own, tensor);
     else unexpected.push(name);
   }
   const badMissing = missing.filter((name) => !matches(options.allowMissing, name));
