@@ -228,7 +228,9 @@ const isNumberRecord = (value: unknown): value is Record<string, number> =>
 
 /**
  * Reads a PEFT `adapter_config.json` of a LoRA adapter. Features xlt does not implement (DoRA,
- * `fan_in_fan_out` Conv1D layers, `layers_to_transform`) are refused rather than ignored.
+ * `layers_to_transform`) are refused rather than ignored. `fan_in_fan_out` (PEFT sets it for
+ * GPT-2's Conv1D layers) only says how the *base* weight is laid out; the LoRA tensors are
+ * `[r, in]`/`[out, r]` either way and xlt's linear layers are always `[in, out]`, so it is accepted.
  */
 export function readPeftConfig(text: string): PeftConfigRead {
   const fn = "readPeftConfig";
@@ -243,18 +245,13 @@ export function readPeftConfig(text: string): PeftConfigRead {
   const json = parsed;
   if (json.peft_type !== "LORA")
     throw new PeftError(fn, `${ADAPTER_CONFIG_NAME}: peft_type`, '"LORA"', JSON.stringify(json.peft_type));
-  for (const [name, off] of [
-    ["use_dora", false],
-    ["fan_in_fan_out", false],
-  ] as const) {
-    if (json[name] !== undefined && json[name] !== off)
-      throw new PeftError(
-        fn,
-        `${ADAPTER_CONFIG_NAME}: ${name}`,
-        `${off} (not supported by @xlt/peft)`,
-        JSON.stringify(json[name]),
-      );
-  }
+  if (json.use_dora !== undefined && json.use_dora !== false)
+    throw new PeftError(
+      fn,
+      `${ADAPTER_CONFIG_NAME}: use_dora`,
+      "false (not supported by @xlt/peft)",
+      JSON.stringify(json.use_dora),
+    );
   if (json.layers_to_transform !== undefined && json.layers_to_transform !== null)
     throw new PeftError(
       fn,
