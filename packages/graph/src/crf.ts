@@ -1,10 +1,11 @@
 import { logSumExp, oneHot } from "./composites.js";
-import { add, and, cast, mul, not, sub, where } from "./elementwise.js";
+import { cumsum } from "./cumsum.js";
+import { add, and, cast, greater, mul, not, sub, where } from "./elementwise.js";
 import { GraphError } from "./errors.js";
 import type { Tensor } from "./graph.js";
 import { concat, slice } from "./indexing.js";
 import { scan } from "./scan.js";
-import { reduceSum, squeeze, unsqueeze } from "./structural.js";
+import { onesLike, reduceSum, squeeze, unsqueeze } from "./structural.js";
 
 /** A linear-chain CRF's parameters as graph tensors. */
 export interface CrfTensors {
@@ -36,22 +37,20 @@ export function crfNll(emissions: Tensor, tags: Tensor, mask: Tensor, crf: CrfTe
   // log Z by the forward algorithm: alpha_0 = start + e_0, then
   // alpha_t[j] = logsumexp_i(alpha_{t-1}[i] + T[i, j]) + e_t[j] on the steps the mask keeps.
   // One Scan over all steps with a "first step" flag: ORT's Scan cannot run zero iterations.
-  const zero = mul(squeeze(slice(emissions, 1, 0, 1), [1]), 0); // shape: [batch, K]
-  const column = slice(mask, 1, 0, 1); // shape: [batch, 1]
-  const isFirst = not(and(column, not(column))); // all true, shape: [batch, 1]
+  // alpha starts at start + e_0; the Scan runs over every step (ORT's Scan cannot run zero steps)
+  // and leaves alpha alone at the first step and past each row's length.
+  const alpha0 = add(crf.start, squeeze(slice(emissions, 1, 0, 1), [1])); // shape: [batch, K]
+  const position = cumsum(onesLike(cast(mask, "int64")), 1); // 1-based, shape: [batch, steps]
+  const later = unsqueeze(and(mask, greater(position, 1)), [-1]); // shape: [batch, steps, 1]
   const { carry } = scan(
-    ([alpha, first], [e, m]) => {
+    ([alpha], [e, m]) => {
       const a = alpha as Tensor;
       const scores = add(unsqueeze(a, [-1]), crf.transitions); // shape: [batch, K, K]
-      const next = add(where(first as Tensor, crf.start, logSumExp(scores, [1])), e as Tensor); // shape: [batch, K]
-      const on = cast(unsqueeze(m as Tensor, [-1]), dtype); // shape: [batch, 1]
-      return {
-        carry: [add(mul(on, next), mul(sub(1, on), a)), and(first as Tensor, not(first as Tensor))],
-        ys: [],
-      };
+      const next = add(logSumExp(scores, [1]), e as Tensor); // shape: [batch, K]
+      return { carry: [where(m as Tensor, next, a)], ys: [] };
     },
-    [zero, isFirst],
-    [emissions, mask],
+    [alpha0],
+    [emissions, later],
     { axis: 1 },
   );
   const logZ = logSumExp(add(carry[0] as Tensor, crf.end), [-1]); // shape: [batch]
@@ -69,6 +68,7 @@ export function crfNll(emissions: Tensor, tags: Tensor, mask: Tensor, crf: CrfTe
   const moved = reduceSum(pairs, [-2, -1]); // shape: [batch, steps-1]
   const transitions = reduceSum(mul(moved, slice(keep, 1, 1)), [-1]);
   // The last step of each sequence: on now, off next.
+  const column = slice(mask, 1, 0, 1); // shape: [batch, 1]
   const nextMask = concat([slice(mask, 1, 1), and(column, not(column))], 1);
   const last = cast(and(mask, not(nextMask)), dtype); // shape: [batch, steps]
   const ended = reduceSum(mul(reduceSum(mul(gold, unsqueeze(last, [-1])), [1]), crf.end), [-1]);
