@@ -10,8 +10,10 @@ import {
 } from "@xlt/nn";
 import { compile } from "@xlt/runtime";
 import { describe, expect, it } from "vitest";
+import { applyBottleneckAdapters, BottleneckAdapter } from "./adapters.js";
 import { applyLora, loraLayers } from "./lora.js";
 import { mergeLora } from "./merge.js";
+import { namedModules } from "./modules.js";
 import { moduleNamingFrom, readPeftWeights, toPeftAdapter } from "./peft-format.js";
 import { applyQlora, nf4Layers } from "./qlora.js";
 import { applyBitFit } from "./selective.js";
@@ -141,6 +143,31 @@ describe("@xlt/peft on @xlt/nn's BERT encoder", () => {
     expect(report.trainable).toBe(2 * 2 * 8);
     expect((await train(bitfit, values)).moved.sort()).toEqual(
       flatten(bitfit.parameters)
+        .filter(([, p]) => p.trainable)
+        .map(([path]) => path)
+        .sort(),
+    );
+  });
+
+  it("Houlsby adapters after both sublayer projections, with the layer norms training", async () => {
+    const model = applyBottleneckAdapters(base, {
+      targetModules: ["output"],
+      reductionFactor: 2,
+      trainModules: ["attentionNorm", "outputNorm"],
+      modulesToSave: ["classifier"],
+    });
+    const sites = namedModules(model)
+      .filter(([, m]) => m instanceof BottleneckAdapter)
+      .map(([path]) => naming.moduleName?.(path));
+    expect(sites).toEqual([
+      "bert.encoder.layer.0.attention.output.dense",
+      "bert.encoder.layer.0.output.dense",
+      "bert.encoder.layer.1.attention.output.dense",
+      "bert.encoder.layer.1.output.dense",
+    ]);
+    const run = await train(model, initialize(model.parameters, 6));
+    expect(run.moved.sort()).toEqual(
+      flatten(model.parameters)
         .filter(([, p]) => p.trainable)
         .map(([path]) => path)
         .sort(),

@@ -1,3 +1,10 @@
+export {
+  type AdapterActivation,
+  type AdapterBase,
+  type AdapterConfig,
+  applyBottleneckAdapters,
+  BottleneckAdapter,
+} from "./adapters.js";
 export { PeftError } from "./errors.js";
 export {
   type HierarchicalLoraOptions,

@@ -111,16 +111,17 @@ describe("trainableParameters", () => {
       total,
       share: 1,
       quantized: 0,
-      byKind: { lora: 0, bias: 4 * dim + dim + classes, other: total - (5 * dim + classes) },
+      byKind: { lora: 0, adapter: 0, bias: 4 * dim + dim + classes, other: total - (5 * dim + classes) },
     });
     const lora = trainableParameters(applyLora(base, { targetModules: ["query", "value"], r: 2 }));
     expect(lora.trainable).toBe(2 * (dim * 2 + 2 * dim));
     expect(lora.total).toBe(total + lora.trainable);
     expect(lora.share).toBeCloseTo(lora.trainable / lora.total, 15);
-    expect(lora.byKind).toEqual({ lora: 64, bias: 0, other: 0 });
+    expect(lora.byKind).toEqual({ lora: 64, adapter: 0, bias: 0, other: 0 });
     expect(trainableParameters(applyBitFit(base)).trainable).toBe(5 * dim + classes);
     expect(trainableParameters(applyEmbeddingOnly(base)).byKind).toEqual({
       lora: 0,
+      adapter: 0,
       bias: 0,
       other: vocab * dim,
     });

@@ -1,9 +1,10 @@
 import { flatten } from "@xlt/nn";
-import type { AnyModule } from "./modules.js";
+import { BottleneckAdapter } from "./adapters.js";
+import { type AnyModule, namedModules } from "./modules.js";
 import { nf4Layers } from "./qlora.js";
 
 /** What kind of parameter trains, for `trainableParameters`' breakdown. */
-export type ParameterKind = "lora" | "bias" | "other";
+export type ParameterKind = "lora" | "adapter" | "bias" | "other";
 
 /** Parameter counts of a model after a PEFT method. */
 export interface TrainableReport {
@@ -15,7 +16,7 @@ export interface TrainableReport {
   readonly share: number;
   /** Elements of NF4-quantised weights (frozen, outside the parameter tree). */
   readonly quantized: number;
-  /** Trainable elements by kind: LoRA matrices, biases, everything else (embeddings, saved modules). */
+  /** Trainable elements by kind: LoRA matrices, bottleneck adapters, other biases, everything else. */
   readonly byKind: Readonly<Record<ParameterKind, number>>;
 }
 
@@ -23,17 +24,37 @@ export interface TrainableReport {
 export function trainableParameters(model: AnyModule): TrainableReport {
   let trainable = 0;
   let total = 0;
-  const byKind: Record<ParameterKind, number> = { lora: 0, bias: 0, other: 0 };
+  const byKind: Record<ParameterKind, number> = { lora: 0, adapter: 0, bias: 0, other: 0 };
+  const adapters = adapterPrefixes(model);
   for (const [path, parameter] of flatten(model.parameters)) {
     const size = parameter.shape.reduce((product, dim) => product * dim, 1);
     total += size;
     if (!parameter.trainable) continue;
     trainable += size;
     const name = path.slice(path.lastIndexOf(".") + 1);
-    byKind[name === "lora_A" || name === "lora_B" ? "lora" : name === "bias" ? "bias" : "other"] += size;
+    const kind: ParameterKind = adapters.some((prefix) => path.startsWith(prefix))
+      ? "adapter"
+      : name === "lora_A" || name === "lora_B"
+        ? "lora"
+        : name === "bias"
+          ? "bias"
+          : "other";
+    byKind[kind] += size;
   }
   let quantized = 0;
   for (const layer of nf4Layers(model)) quantized += layer.inFeatures * layer.outFeatures;
   total += quantized;
   return { trainable, total, share: total === 0 ? 0 : trainable / total, quantized, byKind };
+}
+
+/** `<module>.<name>_down.` and `<module>.<name>_up.` of every bottleneck adapter, stacked ones included. */
+function adapterPrefixes(model: AnyModule): string[] {
+  const out: string[] = [];
+  for (const [path, module] of namedModules(model)) {
+    for (let layer: unknown = module; layer instanceof BottleneckAdapter; layer = layer.base) {
+      const at = path === "" ? "" : `${path}.`;
+      out.push(`${at}${layer.name}_down.`, `${at}${layer.name}_up.`);
+    }
+  }
+  return out;
 }
