@@ -67,6 +67,7 @@ export {
   type PeftSaveOptions,
   type PeftTaskType,
   peftConfigJson,
+  presentModulesToSave,
   readPeftConfig,
   readPeftWeights,
   savePeftAdapter,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readSafetensors } from "@xlt/nn";
@@ -134,8 +134,13 @@ describe("PEFT round trip within xlt", () => {
       const model = applyLora(base, config, naming);
       const values = valuesWithB(model.parameters, 4);
       await savePeftAdapter(directory, model, values, config, { ...naming, taskType: "TOKEN_CLS" });
+      // As PEFT writes it for TOKEN_CLS: "score" added to modules_to_save, a name this model lacks.
+      const configPath = join(directory, "adapter_config.json");
+      const written = JSON.parse(await readFile(configPath, "utf8"));
+      await writeFile(configPath, JSON.stringify({ ...written, modules_to_save: ["classifier", "score"] }));
       const loaded = await loadPeftAdapter(directory, base, naming);
       expect(loaded.taskType).toBe("TOKEN_CLS");
+      expect(loaded.config.modulesToSave).toEqual(["classifier"]);
       // Adapter values over the base model's values.
       const merged = new Map(values);
       for (const [path, data] of loaded.values) {

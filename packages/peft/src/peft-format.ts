@@ -12,7 +12,7 @@ import {
 } from "./lora.js";
 import type { ValueMap } from "./merge.js";
 import { type AnyModule, namedModules } from "./modules.js";
-import type { ModuleNaming } from "./patterns.js";
+import { type ModuleNaming, matchesTarget } from "./patterns.js";
 
 /** PEFT's task types (`TaskType`), as written in `adapter_config.json`. */
 export type PeftTaskType =
@@ -366,9 +366,28 @@ export async function savePeftAdapter(
 }
 
 /**
+ * The config with `modulesToSave` cut to the names that match a module of `base`: PEFT adds
+ * `["classifier", "score"]` for classification tasks and ignores the name the model lacks.
+ */
+export function presentModulesToSave(
+  base: AnyModule,
+  config: LoraConfig,
+  naming: ModuleNaming = {},
+): LoraConfig {
+  const rename = naming.moduleName ?? ((path: string) => path);
+  const paths = namedModules(base)
+    .map(([path]) => path)
+    .filter((path) => path !== "");
+  const present = (config.modulesToSave ?? []).filter((name) =>
+    paths.some((path) => matchesTarget([name], rename(path))),
+  );
+  return { ...config, modulesToSave: present };
+}
+
+/**
  * Reads a PEFT LoRA adapter from `directory` and applies it to `base`: the LoRA model (frozen base,
  * trainable adapter), the adapter's values in xlt paths and layouts (merge them over the base model's
- * values), and the config.
+ * values), and the config (its `modulesToSave` cut to the modules `base` has, as PEFT does).
  */
 export async function loadPeftAdapter<M extends AnyModule>(
   directory: string,
@@ -376,12 +395,13 @@ export async function loadPeftAdapter<M extends AnyModule>(
   naming: ModuleNaming = {},
 ): Promise<{ model: M; values: Map<string, Float32Array | Float64Array> } & PeftConfigRead> {
   const read = readPeftConfig(await readFile(join(directory, ADAPTER_CONFIG_NAME), "utf8"));
-  const model = applyLora(base, read.config, naming);
+  const config = presentModulesToSave(base, read.config, naming);
+  const model = applyLora(base, config, naming);
   const values = readPeftWeights(
     model,
-    read.config,
+    config,
     new Uint8Array(await readFile(join(directory, ADAPTER_WEIGHTS_NAME))),
     naming,
   );
-  return { ...read, model, values };
+  return { ...read, config, model, values };
 }
