@@ -57,24 +57,24 @@ export async function runStudy(
   }));
   const recordsPath = join(options.out, "runs.jsonl");
   const languages = evaluations.map((evaluation) => evaluation.language);
-  const todo = pending(plan(options.seeds), readRecords(recordsPath), languages);
+  const remaining = pending(plan(options.seeds), readRecords(recordsPath), languages);
   log(
-    `fine-tuning: ${todo.length} of ${options.seeds * 4} runs to go (${train.length} training sentences; evaluating ${languages.join(", ")})`,
+    `fine-tuning: ${remaining.length} of ${options.seeds * 4} runs to go (${train.length} training sentences; evaluating ${languages.join(", ")})`,
   );
-  for (const [index, run] of todo.entries()) {
+  for (const [index, run] of remaining.entries()) {
     const records = await fineTune(run, checkpoint, options, train, evaluations, data.tags, padId);
     appendRecords(recordsPath, records);
     log(
-      `run ${index + 1}/${todo.length} ${run.condition} seed ${run.seed}: ${records.map((r) => `${r.language} ${(100 * r.score).toFixed(1)}%`).join(", ")} (${records[0]?.seconds ?? 0} s)`,
+      `run ${index + 1}/${remaining.length} ${run.condition} seed ${run.seed}: ${records.map((r) => `${r.language} ${(100 * r.score).toFixed(1)}%`).join(", ")} (${records[0]?.seconds ?? 0} s)`,
     );
   }
   const records = readRecords(recordsPath).filter((record) => record.seed <= options.seeds);
   if (options.seeds < 2) {
     log("one seed per condition: no significance table (ASO needs at least two)");
-    return { records, report: null, ran: todo.length };
+    return { records, report: null, ran: remaining.length };
   }
   const result = report(records);
   writeFileSync(join(options.out, "table.md"), `${result.markdown}\n`);
   writeFileSync(join(options.out, "table.tex"), result.latex);
-  return { records, report: result, ran: todo.length };
+  return { records, report: result, ran: remaining.length };
 }
