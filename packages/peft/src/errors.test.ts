@@ -76,7 +76,7 @@ describe("remaining error messages", () => {
       ]),
     );
     expect(() => readPeftWeights(lora, { targetModules: ["first"], r: 1 }, weights)).toThrowError(
-      "readPeftWeights: adapter_model.safetensors: base_model.model.first.lora_A.weight: expected F32 or F64, got I32",
+      "readPeftWeights: adapter_model.safetensors: base_model.model.first.lora_A.weight: expected F32, F64, F16 or BF16, got I32",
     );
   });
 });

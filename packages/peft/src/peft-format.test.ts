@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readSafetensors } from "@xlt/nn";
+import { fromFloats, readSafetensors, writeSafetensors } from "@xlt/nn";
 import { describe, expect, it } from "vitest";
 import { PeftError } from "./errors.js";
 import { applyLora, loraLayers } from "./lora.js";
@@ -154,6 +154,26 @@ describe("PEFT round trip within xlt", () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe("PEFT adapters saved in half precision", () => {
+  it("BF16 and F16 tensors are read into the model's dtype (transposed as usual)", () => {
+    const config = { targetModules: ["query"], r: 2 };
+    const model = applyLora(base, config);
+    const a = Array.from({ length: 16 }, (_, i) => (i - 8) / 16); // exact in both half formats
+    const weights = writeSafetensors(
+      new Map([
+        ["base_model.model.attention.query.lora_A.weight", fromFloats(a, "BF16", [2, 8])],
+        ["base_model.model.attention.query.lora_B.weight", fromFloats(a, "F16", [8, 2])],
+      ]),
+    );
+    const values = readPeftWeights(model, config, weights);
+    const loraA = values.get("attention.query.lora_A");
+    expect(loraA).toBeInstanceOf(Float64Array);
+    // xlt A [8, 2] is the transpose of lora_A.weight [2, 8].
+    expect(loraA?.[5 * 2 + 1]).toBe(a[1 * 8 + 5]);
+    expect(values.get("attention.query.lora_B")?.[1 * 8 + 6]).toBe(a[6 * 2 + 1]);
   });
 });
 

@@ -1,6 +1,14 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { flatten, Linear, readSafetensors, type SafetensorsTensor, writeSafetensors } from "@xlt/nn";
+import {
+  flatten,
+  isFloatDType,
+  Linear,
+  readSafetensors,
+  type SafetensorsTensor,
+  toFloats,
+  writeSafetensors,
+} from "@xlt/nn";
 import { PeftError } from "./errors.js";
 import {
   applyLora,
@@ -303,7 +311,7 @@ export function readPeftConfig(text: string): PeftConfigRead {
 
 /**
  * The parameter values (xlt paths and layouts) an adapter's safetensors holds for a LoRA model built
- * with its config. Every tensor must belong to the model with the right shape, and every tensor the
+ * with its config, converted to the parameters' dtypes (F32, F64, F16 and BF16 files are read). Every tensor must belong to the model with the right shape, and every tensor the
  * model saves must be present: nothing is dropped or guessed.
  */
 export function readPeftWeights(
@@ -315,6 +323,7 @@ export function readPeftWeights(
   const fn = "readPeftWeights";
   const file = readSafetensors(weights);
   const expected = new Map(entries(model, config, naming, fn).map((entry) => [entry.key, entry]));
+  const dtypes = new Map(flatten(model.parameters).map(([path, parameter]) => [path, parameter.dtype]));
   const values = new Map<string, Float32Array | Float64Array>();
   for (const [key, tensor] of file.tensors) {
     const entry = expected.get(key);
@@ -334,9 +343,11 @@ export function readPeftWeights(
         `shape [${shape.join(", ")}]`,
         `[${tensor.shape.join(", ")}]`,
       );
-    if (tensor.dtype !== "F32" && tensor.dtype !== "F64")
-      throw new PeftError(fn, `${ADAPTER_WEIGHTS_NAME}: ${key}`, "F32 or F64", tensor.dtype);
-    const data: Float32Array | Float64Array = tensor.data;
+    if (!isFloatDType(tensor.dtype))
+      throw new PeftError(fn, `${ADAPTER_WEIGHTS_NAME}: ${key}`, "F32, F64, F16 or BF16", tensor.dtype);
+    // Exactly widened, then stored in the parameter's dtype (F32 into float32 is unchanged).
+    const wide = toFloats(tensor);
+    const data = dtypes.get(entry.path) === "float64" ? wide : Float32Array.from(wide);
     const back = entry.transpose
       ? data instanceof Float32Array
         ? transpose2d(data, cols, rows, (n) => new Float32Array(n))
