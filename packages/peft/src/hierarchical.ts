@@ -1,4 +1,4 @@
-import { deriveSeed, flatten, initialize } from "@xlt/nn";
+import { deriveSeed, flatten, initialize, Parameter, type ParameterTree } from "@xlt/nn";
 import { PeftError } from "./errors.js";
 import { applyLora, type LoraConfig } from "./lora.js";
 import { mergeAndUnload, type ValueMap } from "./merge.js";
@@ -125,9 +125,28 @@ function freshLora<M extends AnyModule>(
 ): { model: M; values: Map<string, Float32Array | Float64Array> } {
   const model = applyLora(base, config, options);
   const start = new Map(values);
-  const fresh = initialize(model.parameters, deriveSeed(options.seed ?? 0, node.name) % 2147483647);
-  for (const [path, data] of fresh) if (!start.has(path)) start.set(path, data);
+  // Only the parameters without a value (the new LoRA matrices) are initialised, at their paths.
+  const fresh = initialize(
+    pickParameters(model.parameters, (path) => !values.has(path)),
+    deriveSeed(options.seed ?? 0, node.name) % 2147483647,
+  );
+  for (const [path, data] of fresh) start.set(path, data);
   return { model, values: start };
+}
+
+/** The subtree of `tree` with the leaves `keep(path)` accepts (empty subtrees dropped). */
+function pickParameters(tree: ParameterTree, keep: (path: string) => boolean, prefix = ""): ParameterTree {
+  const out: Record<string, Parameter | ParameterTree> = {};
+  for (const [name, value] of Object.entries(tree)) {
+    const path = `${prefix}${name}`;
+    if (value instanceof Parameter) {
+      if (keep(path)) out[name] = value;
+    } else {
+      const below = pickParameters(value, keep, `${path}.`);
+      if (Object.keys(below).length > 0) out[name] = below;
+    }
+  }
+  return out;
 }
 
 /**
