@@ -3,6 +3,7 @@ import { compile } from "@xlt/runtime";
 import { describe, expect, it } from "vitest";
 import { applyBottleneckAdapters, BottleneckAdapter } from "./adapters.js";
 import { PeftError } from "./errors.js";
+import { applyLora } from "./lora.js";
 import { namedModules } from "./modules.js";
 import { runModel, TinyTagger, TwoLayer, taggerBatch, taggerLoss } from "./test-utils/models.js";
 import { trainableParameters } from "./trainable.js";
@@ -172,6 +173,23 @@ describe("bottleneck adapters (Houlsby et al. 2019)", () => {
       .map(([path]) => path);
     expect(moved.sort()).toEqual(trainable(stacked).sort());
     await session.release();
+  });
+
+  it("compose with LoRA (keepTrainable): both sets train", () => {
+    const lora = applyLora(base, { targetModules: ["query"], r: 2 });
+    const model = applyBottleneckAdapters(
+      lora,
+      { targetModules: ["classifier"], reductionFactor: 3 },
+      { keepTrainable: true },
+    );
+    expect(trainable(model)).toEqual([
+      "attention.query.lora_A",
+      "attention.query.lora_B",
+      "classifier.adapter_down.weight",
+      "classifier.adapter_down.bias",
+      "classifier.adapter_up.weight",
+      "classifier.adapter_up.bias",
+    ]);
   });
 
   it("errors", () => {

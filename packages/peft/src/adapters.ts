@@ -15,7 +15,7 @@ import { PeftError } from "./errors.js";
 import { modulesToSavePaths, within } from "./lora.js";
 import { type AnyModule, mapModules, setTrainable } from "./modules.js";
 import { Nf4Linear } from "./nf4-linear.js";
-import { checkPattern, type ModuleNaming, matchesTarget, type TargetModules } from "./patterns.js";
+import { type ApplyOptions, checkPattern, matchesTarget, type TargetModules } from "./patterns.js";
 
 /** Non-linearities of the bottleneck. */
 export type AdapterActivation = "relu" | "gelu" | "tanh";
@@ -117,7 +117,7 @@ export interface AdapterConfig {
 export function applyBottleneckAdapters<M extends AnyModule>(
   model: M,
   config: AdapterConfig,
-  naming: ModuleNaming = {},
+  naming: ApplyOptions = {},
 ): M {
   const fn = "applyBottleneckAdapters";
   const rename = naming.moduleName ?? ((path: string) => path);
@@ -148,7 +148,8 @@ export function applyBottleneckAdapters<M extends AnyModule>(
       JSON.stringify(config.targetModules),
     );
   const train = config.trainModules;
-  return setTrainable(transformed, (path) => {
+  return setTrainable(transformed, (path, parameter) => {
+    if (naming.keepTrainable && parameter.trainable) return true;
     if (saved.some((prefix) => within(path, prefix))) return true;
     const owner = path.slice(0, Math.max(0, path.lastIndexOf(".")));
     const module = owner.slice(0, Math.max(0, owner.lastIndexOf(".")));

@@ -4,6 +4,7 @@ import { type LoraInit, LoraLinear } from "./lora-linear.js";
 import { type AnyModule, mapModules, namedModules, setTrainable } from "./modules.js";
 import { Nf4Linear } from "./nf4-linear.js";
 import {
+  type ApplyOptions,
   checkPattern,
   type ModuleNaming,
   matchesTarget,
@@ -126,7 +127,7 @@ export const within = (path: string, prefix: string) =>
  * Patterns match module paths, or the names `naming.moduleName` gives them (a PEFT config's
  * Hugging Face module names).
  */
-export function applyLora<M extends AnyModule>(model: M, config: LoraConfig, naming: ModuleNaming = {}): M {
+export function applyLora<M extends AnyModule>(model: M, config: LoraConfig, naming: ApplyOptions = {}): M {
   const fn = "applyLora";
   const rename = naming.moduleName ?? ((path: string) => path);
   const resolved = resolveLoraConfig(config, fn);
@@ -162,10 +163,11 @@ export function applyLora<M extends AnyModule>(model: M, config: LoraConfig, nam
       "a pattern matching at least one module",
       JSON.stringify(resolved.targetModules),
     );
-  return setTrainable(transformed, (path) => {
+  return setTrainable(transformed, (path, parameter) => {
     const name = path.slice(path.lastIndexOf(".") + 1);
     const owner = path.slice(0, Math.max(0, path.lastIndexOf(".")));
     if (name === "lora_A" || name === "lora_B") return true;
+    if (naming.keepTrainable && parameter.trainable) return true;
     if (saved.some((prefix) => within(path, prefix))) return true;
     if (name !== "bias") return false;
     return resolved.bias === "all" || (resolved.bias === "lora_only" && wrapped.includes(owner));

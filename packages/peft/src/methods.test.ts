@@ -102,6 +102,27 @@ describe("every method trains only its trainable set (compile, AdamW, float64)",
   });
 });
 
+describe("composing methods (keepTrainable)", () => {
+  it("embedding-only, then LoRA and BitFit on top: the trainable sets add up", () => {
+    const embeddings = applyEmbeddingOnly(base);
+    const both = applyLora(embeddings, { targetModules: ["query"], r: 2 }, { keepTrainable: true });
+    expect(trainable(both)).toEqual(["embed.weight", "attention.query.lora_A", "attention.query.lora_B"]);
+    const three = applyBitFit(both, { modules: ["value"], keepTrainable: true });
+    expect(trainable(three)).toEqual([
+      "embed.weight",
+      "attention.query.lora_A",
+      "attention.query.lora_B",
+      "attention.value.bias",
+    ]);
+    // Without keepTrainable the last method's set is all that trains.
+    expect(trainable(applyLora(embeddings, { targetModules: ["query"], r: 2 }))).toEqual([
+      "attention.query.lora_A",
+      "attention.query.lora_B",
+    ]);
+    expect(trainable(applyEmbeddingOnly(both, { keepTrainable: true }))).toEqual(trainable(both));
+  });
+});
+
 describe("trainableParameters", () => {
   const total = vocab * dim + 4 * (dim * dim + dim) + 2 * dim + dim * classes + classes;
   it("counts and share per method", () => {

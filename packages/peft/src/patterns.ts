@@ -36,3 +36,12 @@ export interface ModuleNaming {
   /** xlt module path → the module's name in the base model's state dict (default: the same). */
   readonly moduleName?: (path: string) => string;
 }
+
+/** Options of the methods that transform a model. */
+export interface ApplyOptions extends ModuleNaming {
+  /**
+   * Keep parameters that are already trainable trainable (compose methods: embedding-only training,
+   * then LoRA). Default false: the method's own set is all that trains.
+   */
+  readonly keepTrainable?: boolean;
+}

@@ -9,6 +9,8 @@ export interface BitFitOptions {
   readonly modules?: TargetModules;
   /** Modules trained in full besides the biases (a new classifier head). */
   readonly modulesToSave?: readonly string[];
+  /** Keep parameters that are already trainable trainable (default false). */
+  readonly keepTrainable?: boolean;
 }
 
 /**
@@ -20,14 +22,14 @@ export function applyBitFit<M extends AnyModule>(model: M, options: BitFitOption
   const fn = "applyBitFit";
   const saved = modulesToSavePaths(fn, model, options.modulesToSave ?? []);
   let biases = 0;
-  const result = setTrainable(model, (path) => {
+  const result = setTrainable(model, (path, parameter) => {
     if (saved.some((prefix) => within(path, prefix))) return true;
     const at = path.lastIndexOf(".");
-    if (path.slice(at + 1) !== "bias") return false;
+    if (path.slice(at + 1) !== "bias") return options.keepTrainable === true && parameter.trainable;
     const owner = path.slice(0, Math.max(0, at));
     const chosen = options.modules === undefined || matchesTarget(options.modules, owner);
     if (chosen) biases += 1;
-    return chosen;
+    return chosen || (options.keepTrainable === true && parameter.trainable);
   });
   if (biases === 0)
     throw new PeftError(
@@ -42,6 +44,8 @@ export function applyBitFit<M extends AnyModule>(model: M, options: BitFitOption
 export interface EmbeddingOnlyOptions {
   /** Which `Embedding` modules train (default: every one); e.g. `"embeddings.word"` for the input table. */
   readonly modules?: TargetModules;
+  /** Keep parameters that are already trainable trainable (default false). */
+  readonly keepTrainable?: boolean;
 }
 
 /**
@@ -64,5 +68,10 @@ export function applyEmbeddingOnly<M extends AnyModule>(model: M, options: Embed
       "a pattern matching at least one Embedding",
       JSON.stringify(options.modules ?? "every Embedding"),
     );
-  return setTrainable(model, (path) => tables.some((prefix) => within(path, prefix)));
+  return setTrainable(
+    model,
+    (path, parameter) =>
+      tables.some((prefix) => within(path, prefix)) ||
+      (options.keepTrainable === true && parameter.trainable),
+  );
 }
