@@ -1,7 +1,8 @@
 """torch peer of benchmarks/bilstm-crf: the same BiLSTM-CRF and Adam step, timed in this process.
 
 Run by src/bench.ts under /usr/bin/python3 (Debian python3-torch) with a JSON config argument;
-prints JSON: the torch version and the median seconds per step at each thread count.
+prints JSON: the torch version and the median seconds per step at each thread count, by the clock
+and in CPU time of this process (all its threads).
 Embedding -> nn.LSTM(bidirectional, batch_first) -> Linear -> CRF negative log-likelihood with
 pytorch-crf's algorithm (forward algorithm and gold score, one vectorised step per position),
 mean over sentences, Adam (lr 1e-3), float32.
@@ -63,15 +64,24 @@ def step():
 
 
 seconds = {}
+cpu_seconds = {}
 for threads in cfg["threads"]:
     torch.set_num_threads(threads)
     for _ in range(cfg["warmup"]):
         step()
     times = []
+    cpu_times = []
     for _ in range(cfg["repeats"]):
         start = time.perf_counter()
+        cpu_start = time.process_time()
         for _ in range(cfg["stepsPerRepeat"]):
             step()
         times.append((time.perf_counter() - start) / cfg["stepsPerRepeat"])
+        cpu_times.append((time.process_time() - cpu_start) / cfg["stepsPerRepeat"])
     seconds[str(threads)] = statistics.median(times)
-print(json.dumps({"torch": torch.__version__, "seconds_per_step": seconds}))
+    cpu_seconds[str(threads)] = statistics.median(cpu_times)
+print(
+    json.dumps(
+        {"torch": torch.__version__, "seconds_per_step": seconds, "cpu_seconds_per_step": cpu_seconds}
+    )
+)

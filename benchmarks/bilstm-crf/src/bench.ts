@@ -25,6 +25,7 @@ function tagger(): SequenceTagger {
       charDim: 16,
       charHidden: 16,
       cnnWidth: 3,
+      subwordDim: 0,
       hidden: CONFIG.hidden,
       layers: CONFIG.layers,
       layerMix: "none",
@@ -50,6 +51,8 @@ interface Row {
   readonly threads: number;
   readonly compileSeconds: number;
   readonly stepSeconds: number;
+  /** Median CPU time of this process (all threads) per step. */
+  readonly cpuSeconds: number;
 }
 
 async function measure(threads: number): Promise<Row> {
@@ -63,18 +66,23 @@ async function measure(threads: number): Promise<Row> {
   const batch = model.encode(sentences());
   for (let i = 0; i < WARMUP; i += 1) await session.trainStep(batch);
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let r = 0; r < REPEATS; r += 1) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     for (let i = 0; i < STEPS_PER_REPEAT; i += 1) await session.trainStep(batch);
     times.push((performance.now() - start) / STEPS_PER_REPEAT / 1000);
+    const cpu = process.cpuUsage(cpuStart);
+    cpuTimes.push((cpu.user + cpu.system) / 1e6 / STEPS_PER_REPEAT);
   }
   await session.release();
-  return { threads, compileSeconds, stepSeconds: median(times) };
+  return { threads, compileSeconds, stepSeconds: median(times), cpuSeconds: median(cpuTimes) };
 }
 
 interface Peer {
   readonly version: string;
   readonly seconds: Record<string, number>;
+  readonly cpuSeconds: Record<string, number>;
 }
 
 function torchPeer(): Peer | null {
@@ -93,8 +101,16 @@ function torchPeer(): Peer | null {
       ],
       { encoding: "utf8" },
     );
-    const parsed: { torch: string; seconds_per_step: Record<string, number> } = JSON.parse(out);
-    return { version: parsed.torch, seconds: parsed.seconds_per_step };
+    const parsed: {
+      torch: string;
+      seconds_per_step: Record<string, number>;
+      cpu_seconds_per_step: Record<string, number>;
+    } = JSON.parse(out);
+    return {
+      version: parsed.torch,
+      seconds: parsed.seconds_per_step,
+      cpuSeconds: parsed.cpu_seconds_per_step,
+    };
   } catch {
     return null;
   }
@@ -115,6 +131,9 @@ const peer: Peer | null =
         version: before.version,
         seconds: Object.fromEntries(
           Object.entries(before.seconds).map(([t, s]) => [t, Math.min(s, after.seconds[t] ?? s)]),
+        ),
+        cpuSeconds: Object.fromEntries(
+          Object.entries(before.cpuSeconds).map(([t, s]) => [t, Math.min(s, after.cpuSeconds[t] ?? s)]),
         ),
       }
     : (before ?? after);
@@ -148,6 +167,25 @@ lines.push(
   peer && bestTorch
     ? `Each at its best thread count: xlt ${format(1 / bestXlt, 2)} steps/s, torch ${format(1 / bestTorch, 2)} steps/s, xlt/torch ${format(bestTorch / bestXlt, 2)}× (torch ${peer.version}; above 1 means xlt takes more steps per second).`
     : "torch peer unavailable (/usr/bin/python3 with torch not found).",
+);
+lines.push("");
+lines.push(
+  "CPU time per step (process CPU time of all threads, median of the same repeats; on a shared machine it is steadier than the clock, since time spent waiting for a core is not counted):",
+);
+lines.push("");
+lines.push(
+  table(
+    ["threads", "xlt CPU ms/step", "torch CPU ms/step", "torch/xlt CPU"],
+    rows.map((row) => {
+      const torch = peer?.cpuSeconds[String(row.threads)];
+      return [
+        String(row.threads),
+        format(row.cpuSeconds * 1000, 1),
+        torch ? format(torch * 1000, 1) : "n/a",
+        torch ? `${format(torch / row.cpuSeconds, 2)}×` : "n/a",
+      ];
+    }),
+  ),
 );
 lines.push("");
 lines.push(
