@@ -144,8 +144,8 @@ function layout(mask: Tensor, directions: number): Layout {
 /**
  * One layer, all directions at once (Hochreiter & Schmidhuber 1997, with a forget gate as torch's):
  * i, f, g, o = σ, σ, tanh, σ of `x_t·W_ihᵀ + h·W_hhᵀ + b_ih + b_hh` (torch's gate order), then
- * `c' = f·c + i·g`, `h' = o·tanh(c')`. The input projection of every step is one MatMul per
- * direction outside the loop; the recurrence is one ONNX Scan over `[D, batch, ·]` states, so its
+ * `c' = f·c + i·g`, `h' = o·tanh(c')`. The input projection of every step and direction is one
+ * MatMul outside the loop; the recurrence is one ONNX Scan over `[D, batch, ·]` states, so its
  * gradient is one reversed Scan (backpropagation through time). Padded steps come after the real
  * ones in both directions and output 0; the states they go on to compute are never read (the
  * final states are gathered at each row's last real step), so they affect neither outputs nor
