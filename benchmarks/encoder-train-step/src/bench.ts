@@ -270,7 +270,7 @@ async function main(): Promise<void> {
   lines.push("## Gradient checkpointing on a deeper stack");
   lines.push("");
   lines.push(
-    `${DEEP.layers} layers of the same width, batch ${MEMORY.batch} × ${MEMORY.steps} tokens, 2 threads, median of ${MEMORY.repeats} steps after ${MEMORY.warmup} warm-up step. \`checkpointed\` wraps every layer in \`checkpoint\` from @xlt/graph (torch: \`torch.utils.checkpoint\`). Step memory is the peak resident set during the training steps minus the resident set before the first step (model, optimizer state and sessions already built; the peak is reset through /proc/self/clear_refs), so it counts what a step allocates: activations kept for the backward pass, gradients, ORT's arena growth.`,
+    `${DEEP.layers} layers of the same width, batch ${MEMORY.batch} × ${MEMORY.steps} tokens, 2 threads, median of ${MEMORY.repeats} steps after ${MEMORY.warmup} warm-up step. \`checkpointed\` wraps every layer in \`checkpoint\` from @xlt/graph (torch: \`torch.utils.checkpoint\`). Step memory is the peak resident set during the training steps minus the resident set before the first step (model, optimizer state and sessions already built; the peak is reset through /proc/self/clear_refs), so it counts what a step allocates: activations kept for the backward pass, gradients, ORT's arena growth (torch allocates its AdamW state, 8 bytes per parameter, lazily at the first step, so inside this window; xlt's exists before it).`,
   );
   lines.push("");
   lines.push(
