@@ -60,6 +60,7 @@ export {
 export {
   compileTagger,
   evaluateOn,
+  NER_TIE_BREAK,
   type Phase,
   type PhaseResult,
   type TrainingSettings,

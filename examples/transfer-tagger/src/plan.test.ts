@@ -56,6 +56,13 @@ describe("planRuns", () => {
     );
   });
 
+  it("NER runs record their early-stopping rule (F1, ties broken by token accuracy) in the hash", () => {
+    const c = config(["--targets", "hsb,sv"]);
+    const sv = { target: "sv", recipe: "baseline", source: null, k: null, seed: 1 } as const;
+    expect(runSettings(sv, c).selection).toBe("f1+1e-4*accuracy");
+    expect(runSettings({ ...sv, target: "hsb" }, c).selection).toBeUndefined();
+  });
+
   it("names conditions", () => {
     expect(conditionName({ recipe: "baseline", source: null, k: null }, false)).toBe("baseline");
     expect(conditionName({ recipe: "transfer", source: "cs+sk", k: 4 }, false)).toBe("transfer k=4");

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ExperimentConfig, Recipe } from "./cli.js";
-import type { TargetName } from "./tasks.js";
+import { TASKS, type TargetName } from "./tasks.js";
 
 /** One training run: a recipe for one target and seed (and, for transfer, a source and size k). */
 export interface RunSpec {
@@ -81,6 +81,8 @@ export function runSettings(spec: RunSpec, config: ExperimentConfig): Record<str
     model: config.model,
     // The vocabularies cover every source of the target, so the sources chosen change every run.
     sources: config.sources[spec.target],
+    // NER early stopping follows F1 with token accuracy breaking ties (train.ts).
+    ...(TASKS[spec.target].task === "ner" ? { selection: "f1+1e-4*accuracy" } : {}),
     ...(spec.recipe === "transfer" ? { sourceEpochs: config.sourceEpochs } : {}),
     ...(spec.recipe === "pseudo" ? { pseudo: config.pseudo, unlabelled: config.unlabelled } : {}),
   };

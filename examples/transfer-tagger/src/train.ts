@@ -13,6 +13,13 @@ import { TransferError } from "./errors.js";
 import { taskScore } from "./model.js";
 import { type Progress, ReportingSession } from "./progress.js";
 
+/**
+ * NER early stopping and checkpoint choice follow dev entity F1 plus this times dev token accuracy:
+ * F1 stays exactly 0 while a young model tags everything `O`, and without the tie-break patience
+ * would stop such a run before it ever finds an entity. Below any F1 difference a dev set can show.
+ */
+export const NER_TIE_BREAK = 1e-4;
+
 /** How every phase trains (the recipes differ only in data and starting point). */
 export interface TrainingSettings {
   readonly epochs: number;
@@ -88,7 +95,8 @@ function readResult(file: string): PhaseResult {
 }
 
 /**
- * Trains one phase with `@xlt/runtime`'s `Trainer`: early stopping on the dev score (mode max), the
+ * Trains one phase with `@xlt/runtime`'s `Trainer`: early stopping on the dev score (mode max; NER
+ * ties broken by token accuracy, see {@link NER_TIE_BREAK}), the
  * best-dev checkpoint kept, checkpoints every 20 steps and at each epoch's end, so a killed phase
  * resumes exactly. When it ends, the best checkpoint is saved as `model/` with `result.json`, and the
  * checkpoints are removed; a phase whose `result.json` exists is not trained again. Returns the best
@@ -118,9 +126,9 @@ export async function trainPhase(
       seed: phase.seed,
       batches: (_, random) => tagger.batches(phase.train, settings.batchSize, random),
       evaluate: async (current, epoch) => {
-        const { score } = await evaluateOn(tagger, current, phase.dev, phase.task);
+        const { score, labels } = await evaluateOn(tagger, current, phase.dev, phase.task);
         progress.epoch(epoch, score);
-        return score;
+        return phase.task === "ner" ? score + NER_TIE_BREAK * taskScore("pos", phase.dev, labels) : score;
       },
       mode: "max",
       patience: settings.patience,
@@ -134,7 +142,7 @@ export async function trainPhase(
     await session.restore(best.tensors, best.trainer.step, best.shapes);
     await tagger.save(modelDir, session);
     const result: PhaseResult = {
-      dev: run.bestMetric,
+      dev: (await evaluateOn(tagger, session, phase.dev, phase.task)).score,
       epochs: run.epochs,
       steps: run.steps,
       seconds: (performance.now() - began) / 1000,
