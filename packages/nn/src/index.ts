@@ -81,6 +81,7 @@ export {
   toFloats,
 } from "./float-formats.js";
 export {
+  GPT2,
   type Gpt2Activation,
   Gpt2Attention,
   Gpt2Block,
@@ -90,6 +91,7 @@ export {
   Gpt2Model,
   type Gpt2Options,
   type Gpt2State,
+  gpt2Architecture,
   gpt2Config,
   gpt2TensorNames,
 } from "./gpt2.js";
@@ -129,6 +131,7 @@ export {
   type Module,
 } from "./layers.js";
 export {
+  LLAMA,
   LlamaAttention,
   type LlamaConfig,
   LlamaDecoderLayer,
@@ -136,6 +139,7 @@ export {
   LlamaModel,
   type LlamaOptions,
   type LlamaState,
+  llamaArchitecture,
   llamaConfig,
   llamaTensorNames,
 } from "./llama.js";
