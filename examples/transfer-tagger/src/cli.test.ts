@@ -25,12 +25,12 @@ describe("parseCli", () => {
     expect(c.full).toBe(false);
   });
 
-  it("--full selects every target, three seeds and a larger sweep; flags still override it", () => {
+  it("--full selects every target, five seeds and a larger sweep; flags still override it", () => {
     const c = config(["--full"]);
     expect(c.targets).toEqual(["hsb", "fo", "sv"]);
     expect(c.sources).toEqual({ hsb: ["cs+sk"], fo: ["is+da"], sv: ["da"] });
-    expect(c.seeds).toEqual([1, 2, 3]);
-    expect(c.sweep).toEqual([1, 2, 4]);
+    expect(c.seeds).toEqual([1, 2, 3, 4, 5]);
+    expect(c.sweep).toEqual([1, 2, 4, 8]);
     expect(config(["--full", "--seeds", "7,8", "--targets", "sv"]).seeds).toEqual([7, 8]);
   });
 

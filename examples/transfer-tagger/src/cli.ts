@@ -72,9 +72,9 @@ const SHORT = {
 
 const FULL = {
   targets: "hsb,fo,sv",
-  seeds: "1,2,3",
+  seeds: "1,2,3,4,5",
   recipes: "baseline,transfer,pseudo",
-  sweep: "1,2,4",
+  sweep: "1,2,4,8",
   rounds: "2",
 } as const;
 
@@ -147,7 +147,7 @@ sv = Swedish NER (UNER) <- da, sk. Join languages with + to pool them (cs+sk).
   --pl-delay N            rounds before pseudo-labels are added (default ${DEFAULTS["pl-delay"]})
   --execution-provider P  cpu, cuda or webgpu (default cpu)
   --threads N             ONNX Runtime intra-op threads (default ${DEFAULTS.threads})
-  --full                  the full configuration (all targets, 3 seeds, sweep ${FULL.sweep})
+  --full                  the full configuration (all targets, 5 seeds, sweep ${FULL.sweep})
   --out DIR               results directory (default ${DEFAULTS.out}): runs.jsonl, table.md, table.tex, sweep.svg
   --help                  this text
 
