@@ -16,12 +16,15 @@ import {
   slice,
   sub,
   type Tensor,
+  unsqueeze,
   where,
 } from "@xlt/graph";
+import { positionsAlong } from "./attention.js";
 import { NnError } from "./errors.js";
 import type { HfTensorMapping } from "./hf-checkpoint.js";
 import type { Module } from "./layers.js";
 import { flatten, type ParameterTree } from "./parameters.js";
+import { prefixLabels, prefixLength, prependColumns, prependPrefix } from "./prefix.js";
 import { deriveSeed } from "./random.js";
 
 /**
@@ -97,9 +100,13 @@ export function checkDecoderInputs(fn: string, ids: Tensor, mask: Tensor | undef
  */
 export function positionIds(ids: Tensor, mask?: Tensor): Tensor {
   const real = checkDecoderInputs("positionIds", ids, mask);
-  const counted = real ? cast(real, "int64") : onesLike(ids); // shape: [batch, steps]
-  const positions = sub(apply1(CumSum, [counted], 1), 1);
-  return real ? where(real, positions, 0) : positions;
+  return real ? realPositions(real) : sub(apply1(CumSum, [onesLike(ids)], 1), 1);
+}
+
+/** `cumsum(real) - 1` where `real` (bool `[batch, steps]`) holds, 0 elsewhere. */
+function realPositions(real: Tensor): Tensor {
+  const positions = sub(apply1(CumSum, [cast(real, "int64")], 1), 1); // shape: [batch, steps]
+  return where(real, positions, 0);
 }
 
 /**
@@ -107,9 +114,17 @@ export function positionIds(ids: Tensor, mask?: Tensor): Tensor {
  * real (it has a context to be predicted from), -100 (ignored) elsewhere. For right padding and
  * unpadded rows this is HF's `labels = input_ids` with padding set to -100; for left padding it
  * also ignores the first real token, which HF would predict from a padding position.
+ *
+ * With `virtualTokens > 0` (a prompt prefix, see {@link DecoderInput.prefix}) the labels cover the
+ * whole sequence, `[batch, virtualTokens + steps]`: -100 for the virtual tokens, then every real
+ * token's id (each has the virtual tokens before it), -100 for padding. This is PEFT's prompt
+ * tuning: `cat(full((batch, virtual), -100), labels)` with HF's labels.
  */
-export function causalLmLabels(ids: Tensor, mask?: Tensor): Tensor {
+export function causalLmLabels(ids: Tensor, mask?: Tensor, virtualTokens = 0): Tensor {
   const real = checkDecoderInputs("causalLmLabels", ids, mask);
+  if (!Number.isInteger(virtualTokens) || virtualTokens < 0)
+    throw new NnError("causalLmLabels", "virtualTokens", "an integer >= 0", String(virtualTokens));
+  if (virtualTokens > 0) return prefixLabels(real ? where(real, ids, -100) : ids, virtualTokens);
   const predicted = greater(positionIds(ids, mask), 0);
   return where(real ? and(real, predicted) : predicted, ids, -100);
 }
@@ -170,8 +185,57 @@ export interface DecoderInput {
   readonly ids: Tensor;
   /** `[batch, steps]`, bool (true = real token) or int64 (1 = real token); none means all real. */
   readonly mask?: Tensor;
-  /** int64 `[batch, steps]`; default {@link positionIds} of the ids and mask. */
+  /**
+   * int64 `[batch, steps]`; default {@link positionIds} of the ids and mask. With a `prefix` they
+   * cover the whole sequence, `[batch, virtual + steps]`.
+   */
   readonly positions?: Tensor;
+  /**
+   * Virtual-token embeddings `[virtual, hidden]` (the same for every row) or `[batch, virtual,
+   * hidden]`, in the parameters' dtype, prepended to the token embeddings of `ids` (prompt tuning,
+   * as Hugging Face PEFT runs it: `inputs_embeds = cat(prompts, embed_tokens(ids))`). The virtual
+   * tokens count as real: the mask is extended by ones and the default positions are
+   * {@link positionIds} over the extended mask (`0 … virtual-1`, then the text's), which is
+   * transformers' `arange(virtual + steps)` on unpadded and right-padded rows. Logits and hidden
+   * states keep the virtual positions first, `[batch, virtual + steps, …]`, as PEFT returns them;
+   * `causalLmLabels(ids, mask, virtual)` gives the matching labels.
+   */
+  readonly prefix?: Tensor;
+}
+
+/** A decoder input over the whole sequence: embeddings with any prefix in front, bool mask, positions. */
+export interface DecoderSequence {
+  /** `[batch, virtual + steps, hidden]`. */
+  readonly embedded: Tensor;
+  /** bool `[batch, virtual + steps]`, absent when every token is real. */
+  readonly mask?: Tensor;
+  /** int64 `[batch, virtual + steps]` (or `[1, virtual + steps]` when every token is real). */
+  readonly positions: Tensor;
+}
+
+/**
+ * Validates a decoder's input and joins `input.prefix` (if any) to the token embeddings
+ * `embed(ids)` (`[batch, steps, hidden]`), extending the mask and defaulting the positions as
+ * {@link DecoderInput.prefix} says; without a prefix, the mask and {@link positionIds}.
+ */
+export function decoderSequence(
+  fn: string,
+  input: DecoderInput,
+  embed: (ids: Tensor) => Tensor,
+): DecoderSequence {
+  const given = checkDecoderInputs(fn, input.ids, input.mask);
+  const embedded = embed(input.ids); // shape: [batch, steps, hidden]
+  const { prefix } = input;
+  if (!prefix) {
+    const positions = input.positions ?? positionIds(input.ids, given);
+    return given ? { embedded, mask: given, positions } : { embedded, positions };
+  }
+  const virtual = prefixLength(fn, prefix);
+  const joined = prependPrefix(fn, embedded, prefix); // shape: [batch, virtual + steps, hidden]
+  if (!given)
+    return { embedded: joined, positions: input.positions ?? unsqueeze(positionsAlong(joined, 1), [0]) };
+  const mask = prependColumns(given, virtual, 1); // shape: [batch, virtual + steps]
+  return { embedded: joined, mask, positions: input.positions ?? realPositions(mask) };
 }
 
 /** A causal language model: a module from {@link DecoderInput} to {@link DecoderOutput}. */

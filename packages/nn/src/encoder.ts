@@ -20,6 +20,7 @@ import { NnError } from "./errors.js";
 import { Dropout, Embedding, type ForwardContext, LayerNorm, Linear, type Module } from "./layers.js";
 import type { ParameterDType, ParameterTree, TensorTree } from "./parameters.js";
 import { subtree } from "./parameters.js";
+import { prefixLength, prependColumns, prependPrefix } from "./prefix.js";
 
 /** Hidden activations by their Hugging Face names (`hidden_act`, DistilBERT's `activation`). */
 export type HiddenActivation =
@@ -102,9 +103,20 @@ export interface EncoderInput {
   readonly mask?: Tensor;
   /** int64 `[batch, steps]` segment ids (zeros when absent). */
   readonly tokenTypes?: Tensor;
+  /**
+   * Virtual-token embeddings `[virtual, hidden]` (the same for every row) or `[batch, virtual,
+   * hidden]`, in the parameters' dtype, prepended to the word embeddings of `ids` (prompt tuning, as
+   * Hugging Face PEFT runs it: `inputs_embeds = cat(prompts, word_embeddings(ids))`). The model then
+   * reads `virtual + steps` positions: positions `0 … virtual+steps-1` (RoBERTa's `pad+1 …
+   * pad+virtual+steps`, transformers' positions for `inputs_embeds`), token type 0 and a real-token
+   * mask for the virtual ones; `mask` and `tokenTypes` still cover `ids` only. Every output keeps the
+   * virtual positions first (`hidden [batch, virtual + steps, hidden]`, token logits likewise, a
+   * sequence classifier reads the first virtual token), as PEFT returns them.
+   */
+  readonly prefix?: Tensor;
 }
 
-/** What an encoder gives. */
+/** What an encoder gives (`steps` counts the virtual tokens of a prefix too). */
 export interface EncoderOutput {
   /** The last layer's output `[batch, steps, hidden]`. */
   readonly hidden: Tensor;
@@ -123,6 +135,7 @@ function checkInput(fn: string, input: EncoderInput): Tensor | undefined {
       "an int64 tensor [batch, steps]",
       `${tokenTypes.dtype}[${tokenTypes.shape.join(",")}]`,
     );
+  if (input.prefix) prefixLength(fn, input.prefix);
   if (!mask) return undefined;
   if ((mask.dtype !== "bool" && mask.dtype !== "int64") || mask.rank !== 2)
     throw new NnError(
@@ -173,13 +186,24 @@ export class EncoderEmbeddings implements Module<EncoderInput> {
   }
 
   forward(params: TensorTree, input: EncoderInput, context: ForwardContext): Tensor {
-    checkInput("EncoderEmbeddings.forward", input);
+    const fn = "EncoderEmbeddings.forward";
+    checkInput(fn, input);
     const { word, position, tokenType, norm } = this.modules;
-    let x = word.forward(subtree(params, "word"), input.ids, context); // shape: [batch, steps, hidden]
-    x = add(x, position.forward(subtree(params, "position"), this.positions(input.ids), context));
+    const { ids, prefix } = input;
+    let x = word.forward(subtree(params, "word"), ids, context); // shape: [batch, steps, hidden]
+    let positions: Tensor;
+    if (prefix) {
+      x = prependPrefix(fn, x, prefix); // shape: [batch, virtual + steps, hidden]
+      // transformers' positions for inputs_embeds: sequential, RoBERTa's from padTokenId + 1.
+      const along = positionsAlong(x, 1);
+      positions = this.config.paddingPositions ? add(along, this.padTokenId + 1) : along;
+    } else positions = this.positions(ids);
+    x = add(x, position.forward(subtree(params, "position"), positions, context));
     if (tokenType) {
-      const types = input.tokenTypes ?? zerosLike(input.ids);
-      x = add(x, tokenType.forward(subtree(params, "tokenType"), types, context));
+      const types = input.tokenTypes ?? zerosLike(ids);
+      // PEFT prepends type 0 for the virtual tokens.
+      const typed = prefix ? prependColumns(types, prefixLength(fn, prefix), 0) : types; // shape: [batch, virtual + steps]
+      x = add(x, tokenType.forward(subtree(params, "tokenType"), typed, context));
     }
     return this.dropout.forward({}, norm.forward(subtree(params, "norm"), x, context), context);
   }
@@ -334,7 +358,11 @@ export class TransformerEncoder implements Module<EncoderInput, EncoderOutput> {
   }
 
   forward(params: TensorTree, input: EncoderInput, context: ForwardContext): EncoderOutput {
-    const mask = checkInput("TransformerEncoder.forward", input);
+    const given = checkInput("TransformerEncoder.forward", input);
+    const { prefix } = input;
+    // Virtual tokens are real tokens (PEFT: cat(ones(batch, virtual), attention_mask)).
+    const mask =
+      given && prefix ? prependColumns(given, prefixLength("TransformerEncoder.forward", prefix), 1) : given; // shape: [batch, virtual + steps]
     const { embeddings, layers } = this.modules;
     const hiddenStates = [embeddings.forward(subtree(params, "embeddings"), input, context)];
     const stack = subtree(params, "layers");

@@ -1,13 +1,12 @@
 import { add, gelu, geluTanh, matmul, relu, slice, type Tensor, transposeLast } from "@xlt/graph";
 import { mergeHeads, scaledDotProductAttention, splitHeads } from "./attention.js";
 import {
-  checkDecoderInputs,
   type DecoderInput,
   type DecoderOutput,
+  decoderSequence,
   decoderTensorNames,
   LayerStack,
   parametersOf,
-  positionIds,
   siteSeed,
 } from "./decoder.js";
 import { ConfigReader } from "./decoder-config.js";
@@ -250,13 +249,13 @@ export class Gpt2Model implements Module<DecoderInput, readonly Tensor[]> {
 
   /** The hidden states as HF's `output_hidden_states` (the last one after `ln_f`). */
   forward(params: TensorTree, input: DecoderInput, context: ForwardContext): readonly Tensor[] {
-    const mask = checkDecoderInputs("Gpt2Model.forward", input.ids, input.mask);
-    const positions = input.positions ?? positionIds(input.ids, mask);
     const { wte, wpe, h, ln_f } = this.modules;
-    const embedded = add(
-      wte.forward(subtree(params, "wte"), input.ids),
-      wpe.forward(subtree(params, "wpe"), positions, context),
+    // With a prefix: [batch, virtual + steps, …] from here on.
+    const sequence = decoderSequence("Gpt2Model.forward", input, (ids) =>
+      wte.forward(subtree(params, "wte"), ids),
     );
+    const { mask, positions } = sequence;
+    const embedded = add(sequence.embedded, wpe.forward(subtree(params, "wpe"), positions, context));
     let hidden = this.drop.forward({}, embedded, context); // shape: [batch, steps, hidden]
     const states = [hidden];
     const blocks = subtree(params, "h");

@@ -35,6 +35,8 @@ export {
   causalLmLoss,
   type DecoderInput,
   type DecoderOutput,
+  type DecoderSequence,
+  decoderSequence,
   decoderTensorNames,
   LayerStack,
   parametersOf,
@@ -155,6 +157,7 @@ export {
   subtree,
   type TensorTree,
 } from "./parameters.js";
+export { prefixLabels } from "./prefix.js";
 export {
   architectureFor,
   type FromPretrainedOptions,

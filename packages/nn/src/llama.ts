@@ -1,13 +1,12 @@
 import { add, matmul, type Tensor, transposeLast } from "@xlt/graph";
 import { mergeHeads, scaledDotProductAttention, splitHeads } from "./attention.js";
 import {
-  checkDecoderInputs,
   type DecoderInput,
   type DecoderOutput,
+  decoderSequence,
   decoderTensorNames,
   LayerStack,
   parametersOf,
-  positionIds,
   siteSeed,
 } from "./decoder.js";
 import { ConfigReader } from "./decoder-config.js";
@@ -213,10 +212,12 @@ export class LlamaModel implements Module<DecoderInput, readonly Tensor[]> {
 
   /** The hidden states as HF's `output_hidden_states` (the last one after `norm`). */
   forward(params: TensorTree, input: DecoderInput, context: ForwardContext): readonly Tensor[] {
-    const mask = checkDecoderInputs("LlamaModel.forward", input.ids, input.mask);
-    const positions = input.positions ?? positionIds(input.ids, mask);
     const { embed_tokens, layers, norm } = this.modules;
-    let hidden = embed_tokens.forward(subtree(params, "embed_tokens"), input.ids); // shape: [batch, steps, hidden]
+    // With a prefix: [batch, virtual + steps, …] from here on.
+    const { embedded, mask, positions } = decoderSequence("LlamaModel.forward", input, (ids) =>
+      embed_tokens.forward(subtree(params, "embed_tokens"), ids),
+    );
+    let hidden = embedded;
     const rotary = rotaryTables(
       positions,
       this.config.hidden / this.config.heads,
