@@ -271,9 +271,12 @@ export class EncoderLayer implements Module<EncoderState> {
     output: Module;
     outputNorm: Module;
   };
-  private readonly activation: (x: Tensor) => Tensor;
-  private readonly attentionDropout: Dropout;
-  private readonly outputDropout: Dropout;
+  /** The feed-forward activation (public, like the dropouts, for wrappers that rebuild the block around adapters). */
+  readonly activation: (x: Tensor) => Tensor;
+  /** Dropout on the attention sublayer's output, before its residual and LayerNorm. */
+  readonly attentionDropout: Dropout;
+  /** Dropout on the feed-forward sublayer's output, before its residual and LayerNorm. */
+  readonly outputDropout: Dropout;
 
   constructor(config: EncoderConfig, seed: number, dtype: ParameterDType) {
     const epsilon = config.layerNormEpsilon ?? 1e-12;

@@ -5,6 +5,25 @@ export {
   applyBottleneckAdapters,
   BottleneckAdapter,
 } from "./adapters.js";
+export {
+  type AdapterInit,
+  type AdapterNonLinearity,
+  Bottleneck,
+  type BottleneckOptions,
+} from "./bottleneck.js";
+export {
+  type AdapterArrangement,
+  AdapterEncoderLayer,
+  type AdapterEncoderLayerModules,
+  type AdapterLocation,
+  type AdapterSite,
+  AdapterStack,
+  applyEncoderAdapters,
+  DOUBLE_SEQ_BN,
+  type EncoderAdapterConfig,
+  LayerAdapter,
+  SEQ_BN,
+} from "./encoder-adapters.js";
 export { PeftError } from "./errors.js";
 export {
   type HierarchicalLoraOptions,
@@ -18,6 +37,13 @@ export {
   pathTo,
   trainHierarchicalLora,
 } from "./hierarchical.js";
+export {
+  applyInvertibleAdapter,
+  type InvertibleAdapterConfig,
+  InvertibleAdapterModel,
+  InvertibleEmbeddings,
+  NiceCouplingBlock,
+} from "./invertible-adapters.js";
 export {
   applyLora,
   type LoraBias,

@@ -125,5 +125,10 @@ export function setTrainable<M extends AnyModule>(
   const own = mapParameters(module.parameters, flag, prefix);
   const parameters: Record<string, Parameter | ParameterTree> = { ...own };
   for (const [key, child] of Object.entries(modules)) parameters[key] = child.parameters;
-  return copyModule(module, { modules, parameters });
+  // A composite's own parameter kept in a field under its key (`MaskedLmHead.bias`) and read by a
+  // derived `parameters`: the copy gets the re-flagged one in that field too.
+  const fields: Record<string, unknown> = { modules, parameters };
+  for (const [key, value] of Object.entries(module))
+    if (value instanceof Parameter && own[key] instanceof Parameter) fields[key] = own[key];
+  return copyModule(module, fields);
 }

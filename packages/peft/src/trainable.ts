@@ -1,5 +1,7 @@
 import { flatten } from "@xlt/nn";
 import { BottleneckAdapter } from "./adapters.js";
+import { Bottleneck } from "./bottleneck.js";
+import { NiceCouplingBlock } from "./invertible-adapters.js";
 import { type AnyModule, namedModules } from "./modules.js";
 import { nf4Layers } from "./qlora.js";
 
@@ -47,10 +49,14 @@ export function trainableParameters(model: AnyModule): TrainableReport {
   return { trainable, total, share: total === 0 ? 0 : trainable / total, quantized, byKind };
 }
 
-/** `<module>.<name>_down.` and `<module>.<name>_up.` of every bottleneck adapter, stacked ones included. */
+/**
+ * `<module>.<name>_down.` and `<module>.<name>_up.` of every bottleneck adapter, stacked ones
+ * included, and the paths of the encoder adapters' blocks and invertible adapters.
+ */
 function adapterPrefixes(model: AnyModule): string[] {
   const out: string[] = [];
   for (const [path, module] of namedModules(model)) {
+    if (module instanceof Bottleneck || module instanceof NiceCouplingBlock) out.push(`${path}.`);
     for (let layer: unknown = module; layer instanceof BottleneckAdapter; layer = layer.base) {
       const at = path === "" ? "" : `${path}.`;
       out.push(`${at}${layer.name}_down.`, `${at}${layer.name}_up.`);
