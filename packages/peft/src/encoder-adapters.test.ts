@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { crossEntropy, reshape, type Tensor } from "@xlt/graph";
-import { EncoderLayer, EncoderModel, flatten, initialize, Linear, type TensorTree } from "@xlt/nn";
+import { crossEntropy, evaluate, Graph, reshape, type Tensor } from "@xlt/graph";
+import { bind, EncoderLayer, EncoderModel, flatten, initialize, Linear, type TensorTree } from "@xlt/nn";
 import { compile } from "@xlt/runtime";
 import { describe, expect, it } from "vitest";
 import {
@@ -281,7 +281,7 @@ describe("training with compile (AdamW, float64): frozen weights unchanged bit f
   };
 
   async function train(model: InvertibleAdapterModel, values: Map<string, Float64Array | Float32Array>) {
-    const classes = model.config.labels ?? 3;
+    const classes = model.config.head === "masked-lm" ? model.config.vocabSize : (model.config.labels ?? 3);
     const session = await compile(
       model,
       (params: TensorTree, inputs: Readonly<Record<"ids" | "labels", Tensor>>, context) => {
@@ -335,5 +335,47 @@ describe("training with compile (AdamW, float64): frozen weights unchanged bit f
       false,
     );
     expect(losses[2]).toBeLessThan(losses[0] as number);
+  });
+
+  it("MAD-X language stage (masked LM through the inverse): the adapter and NICE move, head.bias stays", async () => {
+    const model = applyInvertibleAdapter(
+      applyEncoderAdapters(mlm, { ...SEQ_BN, name: "lang", reductionFactor: 4 }),
+      {},
+      { keepTrainable: true },
+    );
+    const values = initialize(model.parameters, 8);
+    const { moved, losses } = await train(model, values);
+    expect(moved.sort()).toEqual(trainable(model).sort());
+    expect(moved.filter((path) => path.includes(".invertible."))).toHaveLength(8);
+    expect(moved.filter((path) => path.includes(".adapters.lang."))).toHaveLength(8);
+    expect(losses[2]).toBeLessThan(losses[0] as number);
+  });
+});
+
+describe("adapter dropout", () => {
+  it("drops in training only: evaluation equals the model without dropout", async () => {
+    const config = { ...SEQ_BN, reductionFactor: 4, initWeights: "houlsby" as const };
+    const dropped = applyEncoderAdapters(mlm, { ...config, dropout: 0.5, seed: 3 });
+    const plain = applyEncoderAdapters(mlm, config);
+    const values = initialize(plain.parameters, 9);
+    const graph = new Graph();
+    const params = bind(dropped.parameters, (path, p) => graph.input(path, p.dtype, p.shape));
+    const ids = graph.constant(BigInt64Array.from([1, 2, 3, 4], BigInt), [1, 4]);
+    const outputs = {
+      training: dropped.forward(params, { ids }, { training: true }).logits as Tensor,
+      evaluation: dropped.forward(params, { ids }, { training: false }).logits as Tensor,
+      plain: plain.forward(params, { ids }, { training: false }).logits as Tensor,
+    };
+    const feeds = Object.fromEntries(
+      flatten(plain.parameters).map(([path, p]) => [
+        path,
+        { data: values.get(path) as Float64Array, dims: [...p.shape] },
+      ]),
+    );
+    const out = await evaluate(outputs, feeds);
+    expect([...(out.evaluation?.data ?? [])]).toEqual([...(out.plain?.data ?? [])]);
+    expect(maxError(out.training?.data ?? [], [...(out.plain?.data ?? [])].map(Number))).toBeGreaterThan(
+      1e-6,
+    );
   });
 });

@@ -155,6 +155,15 @@ describe("applyInvertibleAdapter", () => {
       "applyInvertibleAdapter: reductionFactor: expected a number > 0 that leaves F and G at least one unit (hidden/2 = 4), got 8",
     );
     expect(() => applyInvertibleAdapter(base, { reductionFactor: -1 })).toThrow("got -1");
+    expect(
+      () =>
+        new InvertibleAdapterModel(
+          { ...tinyBert("masked-lm"), headActivation: "elu" as "gelu" },
+          base.modules,
+        ),
+    ).toThrow(
+      'InvertibleAdapterModel: config.headActivation: expected one of gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, tanh, got "elu"',
+    );
     expect(() => applyInvertibleAdapter(applyInvertibleAdapter(base))).toThrow(
       "applyInvertibleAdapter: model: expected an encoder whose embeddings are @xlt/nn's EncoderEmbeddings (one invertible adapter per model), got InvertibleEmbeddings",
     );
