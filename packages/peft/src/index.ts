@@ -100,6 +100,31 @@ export {
   toPeftAdapter,
 } from "./peft-format.js";
 export {
+  type AnyPromptTunedModel,
+  loadPromptTuningAdapter,
+  PROMPT_EMBEDDINGS_KEY,
+  type PromptTuningConfigRead,
+  type PromptTuningSaveOptions,
+  promptTuningConfigJson,
+  readPromptTuningConfig,
+  readPromptTuningWeights,
+  savePromptTuningAdapter,
+  toPromptTuningAdapter,
+} from "./prompt-format.js";
+export {
+  applyPromptTuning,
+  PROMPT_ENCODER,
+  type PrefixInput,
+  PromptEmbedding,
+  PromptTunedModel,
+  type PromptTuningConfig,
+  type PromptTuningInit,
+  type PromptTuningOptions,
+  promptInitIds,
+  WORD_EMBEDDINGS,
+  wordEmbeddingsOf,
+} from "./prompt-tuning.js";
+export {
   applyQlora,
   type FrozenMemory,
   frozenMemory,

@@ -119,7 +119,8 @@ function entries(model: AnyModule, config: LoraConfig, naming: ModuleNaming, fn:
   return out;
 }
 
-function transpose2d<A extends Float32Array | Float64Array>(
+/** @internal `[rows, cols]` row-major data transposed, in the same array type. */
+export function transpose2d<A extends Float32Array | Float64Array>(
   data: A,
   rows: number,
   cols: number,
@@ -212,7 +213,8 @@ export interface PeftConfigRead {
   readonly taskType: string | null;
 }
 
-function field<T>(
+/** @internal A config field checked by `check`; absent and `null` give `undefined`. */
+export function field<T>(
   fn: string,
   json: Record<string, unknown>,
   name: string,
@@ -226,10 +228,14 @@ function field<T>(
   return value;
 }
 
-const isNumber = (value: unknown): value is number => typeof value === "number";
-const isString = (value: unknown): value is string => typeof value === "string";
-const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
-const isObject = (value: unknown): value is Record<string, unknown> =>
+/** @internal */
+export const isNumber = (value: unknown): value is number => typeof value === "number";
+/** @internal */
+export const isString = (value: unknown): value is string => typeof value === "string";
+/** @internal */
+export const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
+/** @internal */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 const isNumberRecord = (value: unknown): value is Record<string, number> =>
   isObject(value) && Object.values(value).every(isNumber);
@@ -380,11 +386,11 @@ export async function savePeftAdapter(
  * The config with `modulesToSave` cut to the names that match a module of `base`: PEFT adds
  * `["classifier", "score"]` for classification tasks and ignores the name the model lacks.
  */
-export function presentModulesToSave(
+export function presentModulesToSave<C extends { readonly modulesToSave?: readonly string[] }>(
   base: AnyModule,
-  config: LoraConfig,
+  config: C,
   naming: ModuleNaming = {},
-): LoraConfig {
+): C {
   const rename = naming.moduleName ?? ((path: string) => path);
   const paths = namedModules(base)
     .map(([path]) => path)
