@@ -127,6 +127,13 @@ describe("applyEncoderAdapters", () => {
     expect(report.total).toBe(trainableParameters(mlm).total + 50);
   });
 
+  it("a reduction factor per layer (AdapterHub's mapping with a default)", () => {
+    const model = applyEncoderAdapters(mlm, { ...SEQ_BN, reductionFactor: { "1": 2, default: 8 } });
+    const shapes = Object.fromEntries(flatten(model.parameters).map(([path, p]) => [path, p.shape]));
+    expect(shapes["encoder.layers.layer0.adapters.adapter.outputAdapter.down.weight"]).toEqual([8, 1]);
+    expect(shapes["encoder.layers.layer1.adapters.adapter.outputAdapter.down.weight"]).toEqual([8, 4]);
+  });
+
   it("Houlsby (DOUBLE_SEQ_BN): blocks after attention and feed-forward; leaveOut skips a layer", () => {
     const model = applyEncoderAdapters(tagger, { ...DOUBLE_SEQ_BN, reductionFactor: 4, leaveOut: [0] });
     expect(
@@ -245,6 +252,12 @@ describe("applyEncoderAdapters", () => {
     );
     expect(bad({ residualBeforeLn: "post_add", originalLnBefore: false })).toThrow(
       'applyEncoderAdapters: residualBeforeLn: expected "post_add" only with originalLnBefore, got "post_add"',
+    );
+    expect(bad({ reductionFactor: { "1": -2, default: 16 } })).toThrow(
+      'applyEncoderAdapters: reductionFactor["1"]: expected a finite number > 0, got -2',
+    );
+    expect(bad({ reductionFactor: { "1": 2 } })).toThrow(
+      'applyEncoderAdapters: reductionFactor: expected an entry for layer 0 or a "default", got {"1":2}',
     );
     expect(bad({ scaling: Number.NaN })).toThrow(
       "applyEncoderAdapters: scaling: expected a finite number, got NaN",

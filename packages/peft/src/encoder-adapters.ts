@@ -179,8 +179,11 @@ export interface EncoderAdapterConfig extends AdapterArrangement {
   readonly mhAdapter: boolean;
   /** An adapter after each layer's feed-forward sublayer (`output_adapter`). */
   readonly outputAdapter: boolean;
-  /** Hidden size / bottleneck size: the bottleneck has `max(1, ⌊hidden / reductionFactor⌋)` units. */
-  readonly reductionFactor: number;
+  /**
+   * Hidden size / bottleneck size: the bottleneck has `max(1, ⌊hidden / reductionFactor⌋)` units. A
+   * record gives layers their own (`{ "0": 8, default: 16 }`, AdapterHub's mapping by layer index).
+   */
+  readonly reductionFactor: number | Readonly<Record<string, number>>;
   readonly nonLinearity: AdapterNonLinearity;
   /** Factor on the adapter's output before its residual (default 1; He et al. 2021). */
   readonly scaling?: number;
@@ -234,8 +237,16 @@ function checkConfig(fn: string, config: EncoderAdapterConfig): void {
   if (!NAME.test(name)) throw new PeftError(fn, "name", "an alphanumeric identifier", JSON.stringify(name));
   if (!config.mhAdapter && !config.outputAdapter)
     throw new PeftError(fn, "mhAdapter, outputAdapter", "at least one of them true", "both false");
-  if (!(config.reductionFactor > 0 && Number.isFinite(config.reductionFactor)))
-    throw new PeftError(fn, "reductionFactor", "a finite number > 0", String(config.reductionFactor));
+  const factors: [argument: string, factor: number][] =
+    typeof config.reductionFactor === "number"
+      ? [["reductionFactor", config.reductionFactor]]
+      : Object.entries(config.reductionFactor).map(([key, factor]) => [
+          `reductionFactor[${JSON.stringify(key)}]`,
+          factor,
+        ]);
+  for (const [argument, factor] of factors)
+    if (!(typeof factor === "number" && factor > 0 && Number.isFinite(factor)))
+      throw new PeftError(fn, argument, "a finite number > 0", String(factor));
   if (!Object.hasOwn(NON_LINEARITIES, config.nonLinearity))
     throw new PeftError(
       fn,
@@ -260,6 +271,20 @@ function checkConfig(fn: string, config: EncoderAdapterConfig): void {
     if (!(Number.isInteger(index) && index >= 0))
       throw new PeftError(fn, "leaveOut", "layer indices (integers >= 0)", String(index));
   if (typeof config.trainModules === "string") checkPattern(fn, "trainModules", config.trainModules);
+}
+
+/** The reduction factor of layer `index`: the number, or the record's entry for the layer or its `default`. */
+function reductionFactor(fn: string, factor: EncoderAdapterConfig["reductionFactor"], index: number): number {
+  if (typeof factor === "number") return factor;
+  const chosen = factor[String(index)] ?? factor.default;
+  if (chosen === undefined)
+    throw new PeftError(
+      fn,
+      "reductionFactor",
+      `an entry for layer ${index} or a "default"`,
+      JSON.stringify(factor),
+    );
+  return chosen;
 }
 
 /** The hidden size and dtype of a layer, read from its output LayerNorm's gain. */
@@ -299,7 +324,7 @@ export function applyEncoderAdapters<M extends AnyModule>(
     if (Object.hasOwn(layer.modules.adapters.modules, name))
       throw new PeftError(fn, "name", "a name the model's adapters do not use", JSON.stringify(name));
     const [hidden, dtype] = layerShape(layer);
-    const size = Math.max(1, Math.floor(hidden / config.reductionFactor));
+    const size = Math.max(1, Math.floor(hidden / reductionFactor(fn, config.reductionFactor, index)));
     const block = (location: AdapterLocation) =>
       new Bottleneck(hidden, size, config.nonLinearity, config.scaling ?? 1, {
         init: config.initWeights ?? "bert",

@@ -129,6 +129,16 @@ describe("applyInvertibleAdapter", () => {
     const base = new EncoderModel(tinyBert("masked-lm"), { dtype: "float64" });
     const model = applyInvertibleAdapter(base, { reductionFactor: 4, nonLinearity: "gelu" });
     expect(model).toBeInstanceOf(InvertibleAdapterModel);
+    expect(
+      model
+        .layerGroups()
+        .map(({ name, match }) => [name, match.test("encoder.embeddings.invertible.F.up.bias")]),
+    ).toEqual([
+      ["embeddings", true],
+      ["layer0", false],
+      ["layer1", false],
+      ["head", false],
+    ]);
     const trainable = flatten(model.parameters).filter(([, p]) => p.trainable);
     expect(trainable.map(([path]) => path)).toEqual(
       ["F", "G"].flatMap((net) =>

@@ -5,6 +5,7 @@ import {
   type EncoderModel,
   type EncoderModelConfig,
   type EncoderModelOutput,
+  encoderLayerGroups,
   type ForwardContext,
   flatten,
   type HeadInput,
@@ -124,6 +125,12 @@ export class InvertibleAdapterModel implements Module<EncoderInput, EncoderModel
 
   get parameters(): ParameterTree {
     return parametersOf(this.modules);
+  }
+
+  /** `EncoderModel.layerGroups`: the invertible adapter is in the `embeddings` group. */
+  layerGroups(): { readonly name: string; readonly match: RegExp }[] {
+    const groups = encoderLayerGroups(this.config.layers);
+    return this.modules.head ? groups : groups.slice(0, -1);
   }
 
   forward(params: TensorTree, input: EncoderInput, context: ForwardContext): EncoderModelOutput {
