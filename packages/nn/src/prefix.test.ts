@@ -1,9 +1,20 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { evaluate, Graph, grad, mul, reduceSum, type Tensor, type TensorValue } from "@xlt/graph";
+import {
+  cast,
+  evaluate,
+  Graph,
+  grad,
+  mul,
+  reduceSum,
+  type Tensor,
+  type TensorValue,
+  unsqueeze,
+} from "@xlt/graph";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encoderArchitecture } from "./bert.js";
-import { type CausalLm, causalLmLabels, causalLmLoss } from "./decoder.js";
+import { type CausalLm, causalLmLabels, causalLmLoss, decoderSequence } from "./decoder.js";
 import type { EncoderFamily } from "./encoder-model.js";
 import { Gpt2LmHeadModel, gpt2Config, gpt2TensorNames } from "./gpt2.js";
 import type { HfTensorMapping } from "./hf-checkpoint.js";
@@ -218,6 +229,70 @@ describe("prompt prefix behaviour and errors", () => {
     expect(Array.from(out.unmaskedLabels?.data ?? [], Number)).toEqual([
       -100, -100, 3, 7, 2, -100, -100, 9, 8, 4,
     ]);
+  });
+
+  it("decoderSequence and causalLmLabels with a prefix match a brute-force count over any mask (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 5 }).chain((steps) =>
+          fc.array(fc.array(fc.boolean(), { minLength: steps, maxLength: steps }), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+        ),
+        async (virtual, rows) => {
+          const [batch, steps] = [rows.length, rows[0]?.length ?? 0];
+          const graph = new Graph();
+          const ids = graph.input("ids", "int64", ["batch", "steps"]);
+          const mask = graph.input("mask", "bool", ["batch", "steps"]);
+          const prefix = graph.input("prefix", "float64", [virtual, 1]);
+          // One feature per token: its id as a float, so the joined sequence reads back.
+          const sequence = decoderSequence("test", { ids, mask, prefix }, (x) =>
+            unsqueeze(cast(x, "float64"), [2]),
+          );
+          const tokens = rows.flatMap((row, b) => row.map((_, t) => 10 * b + t + 1));
+          const result = await evaluate(
+            {
+              embedded: sequence.embedded,
+              extended: sequence.mask as Tensor,
+              positions: sequence.positions,
+              labels: causalLmLabels(ids, mask, virtual),
+            },
+            {
+              ids: { data: BigInt64Array.from(tokens, BigInt), dims: [batch, steps] },
+              mask: { data: Uint8Array.from(rows.flat(), Number), dims: [batch, steps] },
+              prefix: { data: Float64Array.from({ length: virtual }, (_, v) => -1 - v), dims: [virtual, 1] },
+            },
+          );
+          const want = {
+            embedded: [] as number[],
+            extended: [] as number[],
+            positions: [] as number[],
+            labels: [] as number[],
+          };
+          rows.forEach((row, b) => {
+            for (let v = 0; v < virtual; v += 1) {
+              want.embedded.push(-1 - v);
+              want.extended.push(1);
+              want.positions.push(v);
+              want.labels.push(-100);
+            }
+            let seen = virtual;
+            row.forEach((real, t) => {
+              want.embedded.push(10 * b + t + 1);
+              want.extended.push(real ? 1 : 0);
+              want.positions.push(real ? seen : 0);
+              want.labels.push(real ? 10 * b + t + 1 : -100);
+              if (real) seen += 1;
+            });
+          });
+          for (const key of ["embedded", "extended", "positions", "labels"] as const)
+            expect([key, Array.from(result[key]?.data ?? [], Number)]).toEqual([key, want[key]]);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it("prefixLabels prepends -100 for every virtual token", async () => {
