@@ -20,6 +20,7 @@ describe("parseCli", () => {
     expect(c.labelled).toBe(240);
     expect(c.learningRates).toEqual({ embeddings: 0.01, lstm: 0.01, emission: 0.01, crf: 0.01 });
     expect([c.epochs, c.sourceEpochs, c.batchSize, c.unlabelled]).toEqual([10, 5, 16, 600]);
+    expect([c.patience, c.nerEpochs, c.nerPatience]).toEqual([3, 30, 8]);
     expect(c.executionProvider).toBe("cpu");
     expect(c.out).toBe("results");
     expect(c.full).toBe(false);
@@ -83,6 +84,12 @@ describe("parseCli", () => {
     const cases: Array<[string[], string]> = [
       [["--epochs", "0"], 'parseCli: --epochs: expected an integer >= 1, got "0"'],
       [["--epochs", "2.5"], 'parseCli: --epochs: expected an integer >= 1, got "2.5"'],
+      [["--ner-epochs", "0"], 'parseCli: --ner-epochs: expected an integer >= 1, got "0"'],
+      [
+        ["--ner-patience", "-1"],
+        "parseCli: --ner-patience: expected a value after the flag (write a value that starts with - as --ner-patience=-1), got a value starting with -",
+      ],
+      [["--ner-patience=x"], 'parseCli: --ner-patience: expected an integer >= 0, got "x"'],
       [["--layers", "9"], 'parseCli: --layers: expected an integer in [1, 8], got "9"'],
       [["--lr=-1"], 'parseCli: --lr: expected a number in (0, 10], got "-1"'],
       [

@@ -5,7 +5,15 @@ import type { SequenceTagger } from "@xlt/heads";
 import { writeFileAtomic } from "@xlt/runtime";
 import type { ExperimentConfig } from "./cli.js";
 import { newTagger, type SharedVocabularies, sentenceTotals, sharedVocabularies } from "./model.js";
-import { hashSettings, type Plan, planRuns, type RunSpec, runKey, runSettings } from "./plan.js";
+import {
+  hashSettings,
+  type Plan,
+  planRuns,
+  type RunSpec,
+  runKey,
+  runSettings,
+  targetBudget,
+} from "./plan.js";
 import { sweepPoints, sweepSvg } from "./plot.js";
 import type { Progress } from "./progress.js";
 import { labelCandidates, PseudoLabelRounds } from "./pseudo.js";
@@ -45,10 +53,13 @@ interface TargetContext {
   shared?: SharedVocabularies;
 }
 
-function settingsOf(config: ExperimentConfig, epochs: number): TrainingSettings {
+function settingsOf(
+  config: ExperimentConfig,
+  budget: { epochs: number; patience: number },
+): TrainingSettings {
   return {
-    epochs,
-    patience: config.patience,
+    epochs: budget.epochs,
+    patience: budget.patience,
     batchSize: config.batchSize,
     learningRates: config.learningRates,
     executionProvider: config.executionProvider,
@@ -80,7 +91,7 @@ async function trainRecipe(
 }> {
   const shared = context.shared as SharedVocabularies;
   const task = TASKS[spec.target].task;
-  const target = settingsOf(config, config.epochs);
+  const target = settingsOf(config, targetBudget(config, spec.target));
   const baselinePhase = () =>
     trainPhase(
       {
@@ -112,7 +123,7 @@ async function trainRecipe(
         dev: data.dev,
         task,
         seed: spec.seed,
-        settings: settingsOf(config, config.sourceEpochs),
+        settings: settingsOf(config, { epochs: config.sourceEpochs, patience: config.patience }),
       },
       progress,
     );
@@ -249,7 +260,11 @@ export async function runExperiment(config: ExperimentConfig, progress: Progress
     const data = runData(context.splits, spec.seed, config.labelled, config.unlabelled);
     const outcome = await trainRecipe(spec, config, context, data, progress);
     const task = TASKS[spec.target].task;
-    const session = await compileTagger(outcome.tagger, settingsOf(config, config.epochs), spec.seed);
+    const session = await compileTagger(
+      outcome.tagger,
+      settingsOf(config, targetBudget(config, spec.target)),
+      spec.seed,
+    );
     let test: { score: number; labels: string[][] };
     try {
       test = await evaluateOn(outcome.tagger, session, data.test, task);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCli } from "./cli.js";
-import { conditionName, hashSettings, planRuns, runKey, runSettings } from "./plan.js";
+import { conditionName, hashSettings, planRuns, runKey, runSettings, targetBudget } from "./plan.js";
 
 function config(argv: string[]) {
   const result = parseCli(argv);
@@ -61,6 +61,22 @@ describe("planRuns", () => {
     const sv = { target: "sv", recipe: "baseline", source: null, k: null, seed: 1 } as const;
     expect(runSettings(sv, c).selection).toBe("f1+1e-4*accuracy");
     expect(runSettings({ ...sv, target: "hsb" }, c).selection).toBeUndefined();
+  });
+
+  it("NER targets train with --ner-epochs and --ner-patience; those flags change NER runs only", () => {
+    const c = config(["--targets", "hsb,sv"]);
+    expect(targetBudget(c, "sv")).toEqual({ epochs: 30, patience: 8 });
+    expect(targetBudget(c, "hsb")).toEqual({ epochs: 10, patience: 3 });
+    const other = config(["--targets", "hsb,sv", "--ner-epochs", "12", "--ner-patience", "2"]);
+    expect(targetBudget(other, "sv")).toEqual({ epochs: 12, patience: 2 });
+    const sv = { target: "sv", recipe: "transfer", source: "da", k: 1, seed: 1 } as const;
+    const hsb = { ...sv, target: "hsb", source: "cs+sk" } as const;
+    expect(hashSettings(runSettings(hsb, other))).toBe(hashSettings(runSettings(hsb, c)));
+    expect(hashSettings(runSettings(sv, other))).not.toBe(hashSettings(runSettings(sv, c)));
+    // The source phase of an NER transfer run stops with --patience, which its hash covers too.
+    expect(runSettings(sv, c)).toMatchObject({ epochs: 30, patience: 8, sourceEpochs: 5, sourcePatience: 3 });
+    expect(runSettings(hsb, c)).toMatchObject({ epochs: 10, patience: 3, sourceEpochs: 5 });
+    expect(runSettings(hsb, c).sourcePatience).toBeUndefined();
   });
 
   it("names conditions", () => {

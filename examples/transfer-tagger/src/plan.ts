@@ -69,13 +69,22 @@ export function planRuns(
   return { runs, skipped };
 }
 
+/** Epochs and early-stopping patience of the training phases on `target` (NER targets get their own). */
+export function targetBudget(
+  config: Pick<ExperimentConfig, "epochs" | "patience" | "nerEpochs" | "nerPatience">,
+  target: TargetName,
+): { readonly epochs: number; readonly patience: number } {
+  return TASKS[target].task === "ner"
+    ? { epochs: config.nerEpochs, patience: config.nerPatience }
+    : { epochs: config.epochs, patience: config.patience };
+}
+
 /** The settings that change a run's result (what the config hash covers). */
 export function runSettings(spec: RunSpec, config: ExperimentConfig): Record<string, unknown> {
   return {
     spec,
     labelled: config.labelled,
-    epochs: config.epochs,
-    patience: config.patience,
+    ...targetBudget(config, spec.target),
     batchSize: config.batchSize,
     learningRates: config.learningRates,
     model: config.model,
@@ -83,7 +92,13 @@ export function runSettings(spec: RunSpec, config: ExperimentConfig): Record<str
     sources: config.sources[spec.target],
     // NER early stopping follows F1 with token accuracy breaking ties (train.ts).
     ...(TASKS[spec.target].task === "ner" ? { selection: "f1+1e-4*accuracy" } : {}),
-    ...(spec.recipe === "transfer" ? { sourceEpochs: config.sourceEpochs } : {}),
+    // The source phase stops with --patience; for POS targets the budget's patience is that already.
+    ...(spec.recipe === "transfer"
+      ? {
+          sourceEpochs: config.sourceEpochs,
+          ...(TASKS[spec.target].task === "ner" ? { sourcePatience: config.patience } : {}),
+        }
+      : {}),
     ...(spec.recipe === "pseudo" ? { pseudo: config.pseudo, unlabelled: config.unlabelled } : {}),
   };
 }
