@@ -40,6 +40,17 @@ export const NON_LINEARITIES: Readonly<Record<AdapterNonLinearity, (x: Tensor) =
  */
 export type AdapterInit = "bert" | "mam_adapter" | "houlsby";
 
+/**
+ * Python's `a // b` for positive floats, as AdapterHub sizes its layers (`int(hidden // reduction)`):
+ * CPython divides `a - fmod(a, b)` by `b` and rounds that to the nearest integer, so `8 // 0.1` is 79
+ * where `⌊8 / 0.1⌋` is 80.
+ */
+export function floorDivide(a: number, b: number): number {
+  const quotient = (a - (a % b)) / b;
+  const floor = Math.floor(quotient);
+  return quotient - floor > 0.5 ? floor + 1 : floor;
+}
+
 /** N(0, std²) truncated to ±2 std (torch's `trunc_normal_(std=std, a=-2·std, b=2·std)`), by rejection. */
 function truncatedNormal(std: number): Initializer {
   return (shape, random) =>

@@ -3,6 +3,7 @@ import { crossEntropy, evaluate, Graph, reshape, type Tensor } from "@xlt/graph"
 import { bind, EncoderLayer, EncoderModel, flatten, initialize, Linear, type TensorTree } from "@xlt/nn";
 import { compile } from "@xlt/runtime";
 import { describe, expect, it } from "vitest";
+import { floorDivide } from "./bottleneck.js";
 import {
   AdapterEncoderLayer,
   applyEncoderAdapters,
@@ -132,6 +133,24 @@ describe("applyEncoderAdapters", () => {
     const shapes = Object.fromEntries(flatten(model.parameters).map(([path, p]) => [path, p.shape]));
     expect(shapes["encoder.layers.layer0.adapters.adapter.outputAdapter.down.weight"]).toEqual([8, 1]);
     expect(shapes["encoder.layers.layer1.adapters.adapter.outputAdapter.down.weight"]).toEqual([8, 4]);
+    // Python's 8 // 0.1 is 79 (AdapterHub's int(hidden // reduction_factor)); ⌊8 / 0.1⌋ would be 80.
+    const wide = applyEncoderAdapters(mlm, { ...SEQ_BN, reductionFactor: 0.1 });
+    const up = flatten(wide.parameters).find(([path]) =>
+      path.endsWith("layer0.adapters.adapter.outputAdapter.up.weight"),
+    );
+    expect(up?.[1].shape).toEqual([79, 8]);
+    // CPython's a // b for these pairs (/usr/bin/python3): 79, 2, 64, 3, 9, 2560, 14, 29.
+    const pairs = [
+      [8, 0.1],
+      [8, 3],
+      [8, 0.125],
+      [7, 2],
+      [1, 0.1],
+      [768, 0.3],
+      [10, 0.7],
+      [6, 0.2],
+    ] as const;
+    expect(pairs.map(([a, b]) => floorDivide(a, b))).toEqual([79, 2, 64, 3, 9, 2560, 14, 29]);
   });
 
   it("Houlsby (DOUBLE_SEQ_BN): blocks after attention and feed-forward; leaveOut skips a layer", () => {

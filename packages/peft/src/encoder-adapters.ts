@@ -12,7 +12,13 @@ import {
   subtree,
   type TensorTree,
 } from "@xlt/nn";
-import { type AdapterInit, type AdapterNonLinearity, Bottleneck, NON_LINEARITIES } from "./bottleneck.js";
+import {
+  type AdapterInit,
+  type AdapterNonLinearity,
+  Bottleneck,
+  floorDivide,
+  NON_LINEARITIES,
+} from "./bottleneck.js";
 import { PeftError } from "./errors.js";
 import { modulesToSavePaths, within } from "./lora.js";
 import { type AnyModule, copyModule, mapModules, setTrainable } from "./modules.js";
@@ -324,7 +330,7 @@ export function applyEncoderAdapters<M extends AnyModule>(
     if (Object.hasOwn(layer.modules.adapters.modules, name))
       throw new PeftError(fn, "name", "a name the model's adapters do not use", JSON.stringify(name));
     const [hidden, dtype] = layerShape(layer);
-    const size = Math.max(1, Math.floor(hidden / reductionFactor(fn, config.reductionFactor, index)));
+    const size = Math.max(1, floorDivide(hidden, reductionFactor(fn, config.reductionFactor, index)));
     const block = (location: AdapterLocation) =>
       new Bottleneck(hidden, size, config.nonLinearity, config.scaling ?? 1, {
         init: config.initWeights ?? "bert",

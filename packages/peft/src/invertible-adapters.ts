@@ -20,7 +20,13 @@ import {
   type TensorTree,
   type TransformerEncoder,
 } from "@xlt/nn";
-import { type AdapterNonLinearity, downUp, downUpParameters, NON_LINEARITIES } from "./bottleneck.js";
+import {
+  type AdapterNonLinearity,
+  downUp,
+  downUpParameters,
+  floorDivide,
+  NON_LINEARITIES,
+} from "./bottleneck.js";
 import { PeftError } from "./errors.js";
 import { copyModule, setTrainable } from "./modules.js";
 import type { ApplyOptions } from "./patterns.js";
@@ -46,7 +52,7 @@ export class NiceCouplingBlock implements Module {
     const first = Math.floor(hidden / 2);
     const second = hidden - first;
     this.splits = [first, second];
-    const size = (n: number) => Math.floor(n / reductionFactor);
+    const size = (n: number) => floorDivide(n, reductionFactor);
     this.parameters = {
       F: downUpParameters(second, size(second), first, "bert", dtype),
       G: downUpParameters(first, size(first), second, "bert", dtype),
@@ -201,7 +207,7 @@ export function applyInvertibleAdapter(
     );
   const hidden = embeddings.config.hidden;
   const reductionFactor = config.reductionFactor ?? 2;
-  if (!(reductionFactor > 0 && Math.floor(Math.floor(hidden / 2) / reductionFactor) >= 1))
+  if (!(reductionFactor > 0 && floorDivide(Math.floor(hidden / 2), reductionFactor) >= 1))
     throw new PeftError(
       fn,
       "reductionFactor",
