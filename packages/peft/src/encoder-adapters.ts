@@ -186,7 +186,7 @@ export interface EncoderAdapterConfig extends AdapterArrangement {
   /** An adapter after each layer's feed-forward sublayer (`output_adapter`). */
   readonly outputAdapter: boolean;
   /**
-   * Hidden size / bottleneck size: the bottleneck has `max(1, ⌊hidden / reductionFactor⌋)` units. A
+   * Hidden size / bottleneck size: the bottleneck has `max(1, hidden // reductionFactor)` units (Python's floor division). A
    * record gives layers their own (`{ "0": 8, default: 16 }`, AdapterHub's mapping by layer index).
    */
   readonly reductionFactor: number | Readonly<Record<string, number>>;

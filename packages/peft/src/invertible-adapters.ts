@@ -35,7 +35,7 @@ import type { ApplyOptions } from "./patterns.js";
  * A NICE coupling block (Dinh et al. 2015), MAD-X's invertible adapter (Pfeiffer et al. 2020) as
  * AdapterHub's `NICECouplingBlock`: `x = [x1 | x2]` split at `⌊hidden/2⌋`, `y1 = x1 + F(x2)`,
  * `y2 = x2 + G(y1)`; the inverse `x2 = y2 - G(y1)`, `x1 = y1 - F(x2)`. `F` and `G` are
- * `up(act(down(·)))` with `⌊in / reductionFactor⌋` hidden units; parameters `F.{down,up}` and
+ * `up(act(down(·)))` with `in // reductionFactor` hidden units (Python's floor division); parameters `F.{down,up}` and
  * `G.{down,up}` (`{weight, bias}` each), initialised N(0, 0.02²) with zero biases as AdapterHub does.
  */
 export class NiceCouplingBlock implements Module {
@@ -168,7 +168,7 @@ export class InvertibleAdapterModel implements Module<EncoderInput, EncoderModel
 export interface InvertibleAdapterConfig {
   /** `"nice"` (default), the only block xlt implements (AdapterHub also offers `"glow"`). */
   readonly block?: "nice";
-  /** `inv_adapter_reduction_factor` (default 2): `F` and `G` have `⌊(hidden/2) / reductionFactor⌋` hidden units. */
+  /** `inv_adapter_reduction_factor` (default 2): `F` and `G` have `(hidden/2) // reductionFactor` hidden units. */
   readonly reductionFactor?: number;
   /** The adapter config's `non_linearity` (default `"relu"`, `SeqBnInvConfig`'s). */
   readonly nonLinearity?: AdapterNonLinearity;
