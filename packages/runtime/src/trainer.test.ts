@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { crossEntropy } from "@xlt/graph";
 import { Linear } from "@xlt/nn";
@@ -79,6 +80,33 @@ describe("Trainer", () => {
     expect(linesAfter.filter((line) => JSON.parse(line).type === "step")).toHaveLength(8);
     expect(loadCheckpoint(directory)?.trainer.step).toBe(8);
     await again.release();
+  });
+
+  it("progress: a terminal gets one line rewritten in place, a log stream full lines (one per epoch end here)", async () => {
+    const written = async (isTTY: boolean) => {
+      const chunks: string[] = [];
+      const stream = new Writable({
+        write(chunk, _encoding, done) {
+          chunks.push(String(chunk));
+          done();
+        },
+      });
+      const progress = Object.assign(stream, { isTTY });
+      const session = await linearSession();
+      await new Trainer({ session, epochs: 2, batches: () => [batch, batch, batch], progress }).run();
+      await session.release();
+      return chunks;
+    };
+    const terminal = await written(true);
+    expect(terminal).toHaveLength(7);
+    expect(terminal.slice(0, 6).every((chunk) => chunk.startsWith("\repoch "))).toBe(true);
+    expect(terminal[5]).toMatch(/^\repoch 2\/2 batch 3\/3 loss \d+\.\d{4} [\d.]+ steps\/s ETA /);
+    expect(terminal[6]).toBe("\n");
+    // The steps of this tiny run take far less than 10 s, so only each epoch's last batch is written.
+    const log = await written(false);
+    expect(log).toHaveLength(2);
+    expect(log[0]).toMatch(/^epoch 1\/2 batch 3\/3 loss \d+\.\d{4} [\d.]+ steps\/s ETA [^\r]*\n$/);
+    expect(log[1]).toMatch(/^epoch 2\/2 batch 3\/3 /);
   });
 
   it("patience 0 stops at the first evaluation without improvement", async () => {

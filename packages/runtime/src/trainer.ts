@@ -36,7 +36,10 @@ export interface TrainerOptions {
   readonly checkpointEvery?: number;
   /** JSONL log of every step and evaluation. */
   readonly logFile?: string;
-  /** A stream for the progress bar (e.g. `process.stderr`). */
+  /**
+   * A stream for progress (e.g. `process.stderr`): on a terminal (`isTTY`) one line rewritten in
+   * place; otherwise (a log file, a pipe, CI) a full line every 10 s and at the end of each epoch.
+   */
   readonly progress?: NodeJS.WritableStream;
 }
 
@@ -51,6 +54,9 @@ export interface TrainerResult {
   readonly stopReason: string | null;
   readonly resumedFrom: number | null;
 }
+
+/** How often a non-terminal progress stream gets a line. */
+const PROGRESS_LINE_MS = 10_000;
 
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--:--";
@@ -123,6 +129,8 @@ export class Trainer {
     }
     let stoppedEarly = state.stopped === true;
     const started = Date.now();
+    const interactive = progress !== undefined && "isTTY" in progress && progress.isTTY === true;
+    let lastLine = started;
     let stepsThisRun = 0;
     while (state.epoch < epochs && !stoppedEarly) {
       const random = Random.fromState(state.epochRandomState);
@@ -142,11 +150,17 @@ export class Trainer {
           lrScale: scale,
         });
         if (progress) {
-          const rate = stepsThisRun / Math.max(1e-3, (Date.now() - started) / 1000);
+          const now = Date.now();
+          const rate = stepsThisRun / Math.max(1e-3, (now - started) / 1000);
           const left = list.length - index - 1 + (epochs - state.epoch - 1) * list.length;
-          progress.write(
-            `\repoch ${state.epoch + 1}/${epochs} batch ${index + 1}/${list.length} loss ${result.loss.toFixed(4)} ${rate.toFixed(1)} steps/s ETA ${formatSeconds(left / rate)}`,
-          );
+          const line = `epoch ${state.epoch + 1}/${epochs} batch ${index + 1}/${list.length} loss ${result.loss.toFixed(4)} ${rate.toFixed(1)} steps/s ETA ${formatSeconds(left / rate)}`;
+          // A terminal gets one line rewritten in place; a log file or pipe a full line at most
+          // every PROGRESS_LINE_MS and at each epoch's last batch.
+          if (interactive) progress.write(`\r${line}`);
+          else if (now - lastLine >= PROGRESS_LINE_MS || index === list.length - 1) {
+            progress.write(`${line}\n`);
+            lastLine = now;
+          }
         }
         if (checkpointEvery && state.step % checkpointEvery === 0) await this.save(state);
       }
@@ -174,7 +188,7 @@ export class Trainer {
       state = { ...state, epoch: state.epoch + 1, batchInEpoch: 0, epochRandomState: nextEpochRandom };
       await this.save(state);
     }
-    if (progress) progress.write("\n");
+    if (progress && interactive) progress.write("\n");
     return {
       steps: state.step,
       epochs: state.epoch,
