@@ -1,7 +1,7 @@
 import { evaluate, Graph, grad, mul, reduceSum, type Tensor, type TensorValue } from "@xlt/graph";
 import { describe, expect, it } from "vitest";
 import { BERT, DISTILBERT, ROBERTA } from "./bert.js";
-import { EncoderEmbeddings, encoderLayerGroups, TransformerEncoder } from "./encoder.js";
+import { EncoderEmbeddings, encoderLayerGroups, HIDDEN_ACTIVATIONS, TransformerEncoder } from "./encoder.js";
 import { EncoderModel, type EncoderModelConfig } from "./encoder-model.js";
 import { bind, flatten, initialize, type ParameterTree, type TensorTree } from "./parameters.js";
 
@@ -169,6 +169,45 @@ describe("TransformerEncoder and EncoderModel", () => {
     );
     // create_position_ids_from_input_ids with padding_idx 1: real tokens count from 2, padding keeps 1.
     expect(Array.from(result.positions?.data ?? [], Number)).toEqual([2, 3, 1, 1, 2, 1, 3, 4]);
+  });
+
+  it("every hidden activation runs in float64 on onnxruntime and equals its formula to 1e-13 (float32 kernels would be 1e-7 off)", async () => {
+    // silu written x·sigmoid(x) was fused by onnxruntime into QuickGelu, which has no float64 kernel.
+    const erf = (x: number) => {
+      // Abramowitz-Stegun 7.1.26 is too coarse; integrate exp(-t²) with Simpson's rule instead.
+      const n = 2000;
+      const h = x / n;
+      let sum = 1 + Math.exp(-x * x);
+      for (let i = 1; i < n; i += 1) sum += (i % 2 === 1 ? 4 : 2) * Math.exp(-((i * h) ** 2));
+      return (2 / Math.sqrt(Math.PI)) * (h / 3) * sum;
+    };
+    const tanhGelu = (x: number) =>
+      0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+    const formulas: Record<string, (x: number) => number> = {
+      gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+      gelu_new: tanhGelu,
+      gelu_pytorch_tanh: tanhGelu,
+      gelu_fast: tanhGelu,
+      relu: (x) => Math.max(0, x),
+      silu: (x) => x / (1 + Math.exp(-x)),
+      tanh: Math.tanh,
+    };
+    expect(Object.keys(formulas).sort()).toEqual(Object.keys(HIDDEN_ACTIVATIONS).sort());
+    const xs = Float64Array.from({ length: 41 }, (_, i) => (i - 20) / 4);
+    const graph = new Graph();
+    const x = graph.input("x", "float64", [xs.length]);
+    const outputs = Object.fromEntries(Object.entries(HIDDEN_ACTIVATIONS).map(([name, f]) => [name, f(x)]));
+    const result = await evaluate(outputs, { x: { data: xs, dims: [xs.length] } });
+    for (const [name, formula] of Object.entries(formulas)) {
+      const got = result[name]?.data;
+      if (!(got instanceof Float64Array)) throw new Error(`${name}: expected float64 output`);
+      got.forEach((value, i) => {
+        const want = formula(xs[i] as number);
+        expect(Math.abs(value - want), `${name}(${xs[i]})`).toBeLessThanOrEqual(
+          1e-13 * Math.max(1, Math.abs(want)),
+        );
+      });
+    }
   });
 
   it("rejects bad configs and inputs with typed errors", () => {

@@ -8,7 +8,6 @@ import {
   mul,
   not,
   relu,
-  sigmoid,
   type Tensor,
   tanh,
   zerosLike,
@@ -21,6 +20,7 @@ import { Dropout, Embedding, type ForwardContext, LayerNorm, Linear, type Module
 import type { ParameterDType, ParameterTree, TensorTree } from "./parameters.js";
 import { subtree } from "./parameters.js";
 import { prefixLength, prependColumns, prependPrefix } from "./prefix.js";
+import { silu } from "./swiglu.js";
 
 /** Hidden activations by their Hugging Face names (`hidden_act`, DistilBERT's `activation`). */
 export type HiddenActivation =
@@ -34,7 +34,8 @@ export type HiddenActivation =
 
 /**
  * The activation functions: `gelu` is exact (erf, float64-accurate for float64 models: see
- * {@link preciseGelu}); `gelu_new`, `gelu_pytorch_tanh` and `gelu_fast` the tanh form.
+ * {@link preciseGelu}); `gelu_new`, `gelu_pytorch_tanh` and `gelu_fast` the tanh form; `silu` in
+ * the form onnxruntime does not fuse into its float32-only QuickGelu kernel ({@link silu}).
  */
 export const HIDDEN_ACTIVATIONS: Readonly<Record<HiddenActivation, (x: Tensor) => Tensor>> = {
   gelu: preciseGelu,
@@ -42,7 +43,7 @@ export const HIDDEN_ACTIVATIONS: Readonly<Record<HiddenActivation, (x: Tensor) =
   gelu_pytorch_tanh: geluTanh,
   gelu_fast: geluTanh,
   relu,
-  silu: (x) => mul(x, sigmoid(x)),
+  silu,
   tanh,
 };
 
