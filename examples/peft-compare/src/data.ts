@@ -5,10 +5,8 @@ import { CompareError } from "./errors.js";
 /** Words of sentences, no tags. */
 export type Text = readonly (readonly string[])[];
 
-/** Everything the comparison reads from the bundled corpora. */
+/** The Faroese data the comparison adapts to and measures on. */
 export interface CompareData {
-  /** Pretraining text by language: the layerwise-lr study's, without its Faroese. */
-  readonly pretrainText: ReadonlyMap<string, Text>;
   /** Faroese text the masked LM is adapted on. */
   readonly lmTrain: Text;
   /** Held-out Faroese text perplexity is measured on (never trained on, nor pretrained on). */
@@ -25,15 +23,28 @@ export interface CompareData {
 export const PRETRAIN_LANGUAGES = ["da", "sv", "is"] as const;
 
 /**
- * Loads the bundled data. Pretraining text: the layerwise-lr study's Danish, Swedish and Icelandic
- * text (no Faroese, so adapting to Faroese is adapting to a language the encoder has not seen).
- * Faroese language-model text: UD `fo_farpahc` train and the Faroese side of Tatoeba except every
- * fifth line; held out: UD `fo_farpahc` dev and those Tatoeba lines. Tagging: `trainSentences`
- * sentences of `fo_farpahc` train (seeded sample, seed 0) and `fo_farpahc` test.
+ * The pretraining text by language: the layerwise-lr study's Danish, Swedish and Icelandic text, not
+ * its Faroese, so adapting to Faroese is adapting to a language the encoder has not seen (and none of
+ * the Faroese text below is in it).
+ */
+export async function loadPretrainingText(): Promise<Map<string, Text>> {
+  const study = await loadStudyData();
+  const text = new Map<string, Text>();
+  for (const language of PRETRAIN_LANGUAGES) {
+    const sentences = study.text.get(language);
+    if (!sentences) throw new CompareError("loadPretrainingText", "study text", `${language} text`, "none");
+    text.set(language, sentences);
+  }
+  return text;
+}
+
+/**
+ * Loads the bundled Faroese data. Language-model text: UD `fo_farpahc` train and the Faroese side of
+ * Tatoeba except every fifth line; held out: UD `fo_farpahc` dev and those Tatoeba lines. Tagging:
+ * `trainSentences` sentences of `fo_farpahc` train (seeded sample, seed 0) and `fo_farpahc` test.
  */
 export async function loadCompareData(trainSentences: number): Promise<CompareData> {
-  const [study, foTrain, foDev, foTest, fao] = await Promise.all([
-    loadStudyData(),
+  const [foTrain, foDev, foTest, fao] = await Promise.all([
     loadCorpus("ud/fo_farpahc", "train"),
     loadCorpus("ud/fo_farpahc", "dev"),
     loadCorpus("ud/fo_farpahc", "test"),
@@ -46,16 +57,9 @@ export async function loadCompareData(trainSentences: number): Promise<CompareDa
       `an integer in [1, ${foTrain.length}]`,
       String(trainSentences),
     );
-  const pretrainText = new Map<string, Text>();
-  for (const language of PRETRAIN_LANGUAGES) {
-    const text = study.text.get(language);
-    if (!text) throw new CompareError("loadCompareData", "pretraining text", `${language} text`, "none");
-    pretrainText.set(language, text);
-  }
   const words = (sentences: readonly TaggedSentence[]) => sentences.map((sentence) => sentence.words);
   const tatoeba = fao.map((pair) => pair.text.split(/\s+/).filter((word) => word !== ""));
   return {
-    pretrainText,
     lmTrain: [...words(foTrain), ...tatoeba.filter((_, index) => index % 5 !== 4)],
     lmHeldOut: [...words(foDev), ...tatoeba.filter((_, index) => index % 5 === 4)],
     tagTrain: sampleN(foTrain, trainSentences, 0),

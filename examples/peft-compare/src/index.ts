@@ -1,4 +1,10 @@
-export { type CompareData, loadCompareData, PRETRAIN_LANGUAGES, type Text } from "./data.js";
+export {
+  type CompareData,
+  loadCompareData,
+  loadPretrainingText,
+  PRETRAIN_LANGUAGES,
+  type Text,
+} from "./data.js";
 export { CompareError } from "./errors.js";
 export {
   EVALUATION_MASKING,

@@ -90,7 +90,7 @@ export function predictionBatch(
  * tokens (seeds `seed`, `seed + 1`, …), every drawn token replaced by the mask token (no 80/10/10
  * at evaluation), the same for every method and seed.
  */
-export const EVALUATION_MASKING = { probability: 0.15, passes: 3, seed: 1000 } as const;
+export const EVALUATION_MASKING = { probability: 0.15, passes: 2, seed: 1000 } as const;
 
 /**
  * The held-out masked-LM batches: {@link EVALUATION_MASKING} of `sequences`, in batches of

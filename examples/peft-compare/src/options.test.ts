@@ -52,7 +52,7 @@ describe("parseOptions", () => {
       tagEpochs: 4,
       trainSentences: 100,
       batchSize: 8,
-      maxTokens: 64,
+      maxTokens: 56,
       out: resolve("x/y"),
       checkpoint: resolve("ckpt"),
       threads: 1,

@@ -18,7 +18,10 @@ export interface CompareOptions {
   /** Faroese UPOS training sentences. */
   readonly trainSentences: number;
   readonly batchSize: number;
-  /** Longest input in subword tokens (the pretrained encoder's 64 positions). */
+  /**
+   * Longest input in subword tokens: the pretrained encoder's 64 positions less the 8 that prompt
+   * tuning's virtual tokens take (the same cut for every method).
+   */
   readonly maxTokens: number;
   /** Output directory: records, tables, the cached pretrained encoder. */
   readonly out: string;
@@ -40,7 +43,7 @@ export const SHORT: Defaults = {
   tagEpochs: 3,
   trainSentences: 300,
   batchSize: 16,
-  maxTokens: 64,
+  maxTokens: 56,
 };
 
 /** The full configuration (`--full`): more seeds, a longer pretraining, more epochs. */

@@ -79,12 +79,12 @@ describe("readRecords and appendRecord", () => {
       ["not json\n{}", `readRecords: ${path}:1: expected a JSON line, got "not json"`],
       [
         "[1]",
-        `readRecords: ${path}:1.method: expected one of none, full, lora, qlora, houlsby, bitfit, embedding, got undefined`,
+        `readRecords: ${path}:1.method: expected one of none, full, lora, qlora, houlsby, pfeiffer, bitfit, prompt, embedding, got undefined`,
       ],
       ["3", `readRecords: ${path}:1: expected a JSON object, got 3`],
       [
         JSON.stringify({ ...record(), method: "dora" }),
-        `readRecords: ${path}:1.method: expected one of none, full, lora, qlora, houlsby, bitfit, embedding, got "dora"`,
+        `readRecords: ${path}:1.method: expected one of none, full, lora, qlora, houlsby, pfeiffer, bitfit, prompt, embedding, got "dora"`,
       ],
       [
         JSON.stringify({ ...record(), task: "ner" }),

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { taggingBatch } from "@xlt/example-layerwise-lr";
-import { encoderArchitecture, flatten, fromPretrained, hfClassName } from "@xlt/nn";
+import { encoderArchitecture, flatten, fromPretrained, HfEncoderModel, hfClassName } from "@xlt/nn";
 import { nf4Layers } from "@xlt/peft";
 import type { Batch, FloatArray } from "@xlt/runtime";
 import { WordTokenizer } from "@xlt/tokenize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeText, evaluationBatches, heldOutPerplexity } from "./lm.js";
-import { METHODS, type Method, TASKS, type Task } from "./methods.js";
+import { METHODS, type Method, plain, TASKS, type Task } from "./methods.js";
 import { compileTask, type EncodedData, encodeData, type RunInspection, runJob } from "./run.js";
 import { TINY_MAX_TOKENS, tinyCheckpoint, tinyData } from "./test-utils/fixture.js";
 
@@ -21,7 +21,7 @@ let heldOut: number[][] = [];
 
 beforeAll(async () => {
   const data = await tinyData();
-  checkpoint = await tinyCheckpoint(out, data);
+  checkpoint = await tinyCheckpoint(out);
   const tokenizer = WordTokenizer.fromFile(join(checkpoint, "tokenizer.json"));
   encoded = encodeData(tokenizer, data, TINY_MAX_TOKENS);
   heldOut = encodeText(tokenizer, data.lmHeldOut, TINY_MAX_TOKENS);
@@ -35,7 +35,9 @@ const TRAINS: Readonly<Record<Method, RegExp>> = {
   lora: /\.lora_[AB]$|^head\.classifier\./,
   qlora: /\.lora_[AB]$|^head\.classifier\./,
   houlsby: /\.adapter_(down|up)\.|Norm\.(weight|bias)$|^head\.classifier\./,
+  pfeiffer: /\.adapters\.adapter\.outputAdapter\.|^head\.classifier\./,
   bitfit: /\.bias$|^head\.classifier\./,
+  prompt: /^prompt_encoder\.embedding\.weight$|^head\.classifier\./,
   embedding: /^encoder\.embeddings\.word\.weight$|^head\.classifier\./,
 };
 
@@ -72,7 +74,8 @@ describe("runJob on a tiny pretrained encoder and real Faroese data", () => {
           },
         );
         if (!inspection || !trained) throw new Error("inspect was not called with logits");
-        const { model, initial, final } = inspection;
+        const { adapted, initial, final } = inspection;
+        const { model } = adapted;
         const parameters = flatten(model.parameters);
         const trainable = parameters.filter(([, parameter]) => parameter.trainable).map(([path]) => path);
         const moved = parameters
@@ -94,11 +97,11 @@ describe("runJob on a tiny pretrained encoder and real Faroese data", () => {
         }
         // A new session from the trained values (frozen ones straight from the checkpoint) gives the
         // trained session's outputs bit for bit: the frozen initializers did not move inside ORT.
-        const again = await compileTask(task, model, final, { lr: 0, seed: 1, threads: 1 });
+        const again = await compileTask(task, adapted, final, { lr: 0, seed: 1, threads: 1 });
         const replay = (await again.evalStep(firstBatch(task))).logits?.data;
         await again.release();
         expect(replay && [...replay]).toEqual([...trained]);
-        const before = await compileTask(task, model, initial, { lr: 0, seed: 1, threads: 1 });
+        const before = await compileTask(task, adapted, initial, { lr: 0, seed: 1, threads: 1 });
         const untrained = (await before.evalStep(firstBatch(task))).logits?.data;
         await before.release();
         expect(untrained && [...untrained]).not.toEqual([...trained]);
@@ -135,6 +138,29 @@ describe("runJob on a tiny pretrained encoder and real Faroese data", () => {
   });
 });
 
+describe("compileTask", () => {
+  it("needs a masked-LM head for lm and a token-classification head for upos", async () => {
+    const config = {
+      family: "distilbert" as const,
+      head: "base" as const,
+      vocabSize: 20,
+      hidden: 8,
+      layers: 1,
+      heads: 2,
+      intermediate: 16,
+      maxPositions: 8,
+    };
+    const headless = plain(new HfEncoderModel(config, []), new Map());
+    const settings = { lr: 0, seed: 0, threads: 1 };
+    expect(() => compileTask("lm", headless, new Map(), settings)).toThrow(
+      "lmLoss: model: expected a masked-LM head, got none",
+    );
+    await expect(compileTask("upos", headless, new Map(), settings)).rejects.toThrow(
+      "compileTask: model: expected a token-classification head, got none",
+    );
+  });
+});
+
 describe("held-out perplexity on a real model", () => {
   it("does not depend on how the sentences are batched (padding is never counted)", async () => {
     const family = "bert";
@@ -142,7 +168,11 @@ describe("held-out perplexity on a real model", () => {
       architecture: encoderArchitecture(family, { seed: 0 }),
       config: { architectures: [hfClassName(family, "masked-lm")] },
     });
-    const session = await compileTask("lm", loaded.model, loaded.values, { lr: 0, seed: 0, threads: 1 });
+    const session = await compileTask("lm", plain(loaded.model, loaded.values), loaded.values, {
+      lr: 0,
+      seed: 0,
+      threads: 1,
+    });
     const one = await heldOutPerplexity(
       session,
       evaluationBatches(heldOut, encoded.special, encoded.vocabSize, 1),

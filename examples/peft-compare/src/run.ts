@@ -7,17 +7,18 @@ import {
   maskedBatch,
   taggingBatches,
 } from "@xlt/example-layerwise-lr";
-import { crossEntropy, gather, reshape, type Tensor } from "@xlt/graph";
+import { crossEntropy, gather, reshape, slice, type Tensor } from "@xlt/graph";
 import {
   encoderArchitecture,
   fromPretrained,
-  type HfEncoderModel,
   hfClassName,
   leaf,
+  prefixLabels,
   type Random,
   subtree,
+  type TensorTree,
 } from "@xlt/nn";
-import { frozenMemory, trainableParameters } from "@xlt/peft";
+import { frozenMemory, PROMPT_ENCODER, setTrainable, trainableParameters } from "@xlt/peft";
 import {
   type Batch,
   compile,
@@ -40,12 +41,12 @@ import {
   specialTokenIds,
 } from "./lm.js";
 import { median, PeakGrowth, TimedSession } from "./measure.js";
-import { applyMethod, METHOD_SETTINGS, type Task } from "./methods.js";
+import { type Adapted, applyMethod, METHOD_SETTINGS, plain, type Task } from "./methods.js";
 import type { CompareOptions } from "./options.js";
 import type { Job, RunRecord } from "./plan.js";
 
 /** Held-out sentences pseudo-perplexity is measured on (the first ones of the held-out text). */
-export const PSEUDO_PERPLEXITY_SENTENCES = 40;
+export const PSEUDO_PERPLEXITY_SENTENCES = 24;
 
 /** Sequences per evaluation batch (held-out perplexity) and masked copies per pseudo-perplexity batch. */
 const EVAL_BATCH = 32;
@@ -114,18 +115,30 @@ async function load(checkpoint: string, task: Task, tags: readonly string[], see
   });
 }
 
+/** The prompt `[virtual, hidden]` of a prompt-tuned model as the encoder's `prefix` input, or nothing. */
+function prefixOf(adapted: Adapted, params: TensorTree): { prefix?: Tensor } {
+  return adapted.prompt ? { prefix: adapted.prompt.forward(subtree(params, PROMPT_ENCODER)) } : {};
+}
+
+/** `x [batch, virtual + steps, …]` without the prompt's virtual positions → `[batch, steps, …]`. */
+function withoutPrompt(adapted: Adapted, x: Tensor): Tensor {
+  return adapted.prompt ? slice(x, 1, adapted.prompt.virtualTokens) : x;
+}
+
 /**
- * The masked-LM loss of `model` on the predicted tokens only: the vocabulary projection runs on the
- * gathered `positions` (as layerwise-lr's pretraining), and the evaluation graph returns their
- * `logits` `[selected, vocab]`.
+ * The masked-LM loss of an adapted model on the predicted tokens only: the vocabulary projection
+ * runs on the gathered `positions` (as layerwise-lr's pretraining), and the evaluation graph returns
+ * their `logits` `[selected, vocab]`. A prompt is prepended to the input and its positions dropped
+ * from the output.
  */
-function lmLoss(model: HfEncoderModel): LossFunction<"ids" | "mask" | "positions" | "targets"> {
-  const { encoder, head } = model.modules;
+function lmLoss(adapted: Adapted): LossFunction<"ids" | "mask" | "positions" | "targets"> {
+  const { encoder, head } = adapted.encoderModel.modules;
   if (!head) throw new CompareError("lmLoss", "model", "a masked-LM head", "none");
-  const hiddenSize = model.config.hidden;
+  const hiddenSize = adapted.encoderModel.config.hidden;
   return (params, { ids, mask, positions, targets }, context) => {
     const encoderParams = subtree(params, "encoder");
-    const { hidden } = encoder.forward(encoderParams, { ids, mask }, context); // shape: [batch, steps, hidden]
+    const output = encoder.forward(encoderParams, { ids, mask, ...prefixOf(adapted, params) }, context);
+    const hidden = withoutPrompt(adapted, output.hidden); // shape: [batch, steps, hidden]
     const selected = gather(reshape(hidden, [-1, hiddenSize]), positions); // shape: [selected, hidden]
     const wordEmbeddings = leaf(subtree(subtree(encoderParams, "embeddings"), "word"), "weight");
     const logits = head.forward(subtree(params, "head"), { hidden: selected, wordEmbeddings }, context); // shape: [selected, vocab]
@@ -134,14 +147,14 @@ function lmLoss(model: HfEncoderModel): LossFunction<"ids" | "mask" | "positions
 }
 
 /**
- * Compiles `model` for a task: AdamW at `lr` (weight decay 0.01, none on biases and LayerNorms),
- * clipping at norm 1; `lm` takes `ids`, `mask`, `positions`, `targets` and returns the predicted
- * tokens' `logits` `[selected, vocab]`, `upos` takes `ids`, `mask`, `labels` and returns `logits`
- * `[batch, steps, tags]`. Parameters missing from `values` are initialised from `seed`.
+ * Compiles an adapted model for a task: AdamW at `lr` (weight decay 0.01, none on biases and
+ * LayerNorms), clipping at norm 1; `lm` takes `ids`, `mask`, `positions`, `targets` and returns the
+ * predicted tokens' `logits` `[selected, vocab]`, `upos` takes `ids`, `mask`, `labels` and returns
+ * `logits` `[batch, steps, tags]`. Parameters missing from `values` are initialised from `seed`.
  */
 export function compileTask(
   task: Task,
-  model: HfEncoderModel,
+  adapted: Adapted,
   values: ReadonlyMap<string, FloatArray>,
   settings: { readonly lr: number; readonly seed: number; readonly threads: number | undefined },
 ): Promise<TrainingSession> {
@@ -154,7 +167,7 @@ export function compileTask(
     ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
   };
   if (task === "lm")
-    return compile(model, lmLoss(model), {
+    return compile(adapted.model, lmLoss(adapted), {
       ...common,
       inputs: {
         ids: { dtype: "int64", shape: ["batch", "steps"] },
@@ -163,11 +176,17 @@ export function compileTask(
         targets: { dtype: "int64", shape: ["selected"] },
       },
     });
+  const model = adapted.encoderModel;
   return compile(
-    model,
+    adapted.model,
     (params, { ids, mask, labels }, context) => {
-      const { logits } = model.forward(params, { ids, mask }, context); // shape: [batch, steps, tags]
-      return { loss: crossEntropy(logits as Tensor, labels, -100), outputs: { logits: logits as Tensor } };
+      const output = model.forward(params, { ids, mask, ...prefixOf(adapted, params) }, context);
+      if (!output.logits)
+        throw new CompareError("compileTask", "model", "a token-classification head", "none");
+      // The loss sees the virtual positions too, labelled -100 (ignored); the output drops them.
+      const virtual = adapted.prompt?.virtualTokens ?? 0;
+      const loss = crossEntropy(output.logits, prefixLabels(labels, virtual), -100);
+      return { loss, outputs: { logits: withoutPrompt(adapted, output.logits) } }; // shape: [batch, steps, tags]
     },
     {
       ...common,
@@ -182,7 +201,7 @@ export function compileTask(
 
 /** What a test may look at after a run: the parameters before and after training. */
 export interface RunInspection {
-  readonly model: HfEncoderModel;
+  readonly adapted: Adapted;
   /** The trained session (released after the callback). */
   readonly session: Pick<StepSession, "evalStep">;
   readonly initial: ReadonlyMap<string, FloatArray>;
@@ -214,13 +233,20 @@ export async function runJob(job: Job, settings: RunSettings): Promise<RunRecord
   const started = performance.now();
   const { data, options } = settings;
   const loaded = await load(settings.checkpoint, job.task, data.tags, job.seed);
-  const { model, values } =
-    job.method === "none" ? loaded : applyMethod(job.method, job.task, loaded.model, loaded.values);
+  const adapted =
+    job.method === "none"
+      ? // Nothing trains; `compile` wants a trainable parameter, and the head's cost least to derive.
+        plain(
+          setTrainable(loaded.model, (path) => path.startsWith("head.")),
+          loaded.values,
+        )
+      : applyMethod(job.method, job.task, loaded.model, loaded.values, job.seed);
+  const { model, values } = adapted;
   const parameters = trainableParameters(model);
   const frozen = frozenMemory(model);
   const lr = job.method === "none" ? 0 : METHOD_SETTINGS[job.method].lr;
   const padId = data.special["[PAD]"];
-  const session = await compileTask(job.task, model, values, {
+  const session = await compileTask(job.task, adapted, values, {
     lr,
     seed: job.seed,
     threads: options.threads,
@@ -287,7 +313,7 @@ export async function runJob(job: Job, settings: RunSettings): Promise<RunRecord
     score = await accuracy(session, data.tagTest, padId);
     tokens = data.tagTest.reduce((sum, sentence) => sum + sentence.gold.length, 0);
   }
-  await settings.inspect?.({ model, session, initial, final: session.parameters });
+  await settings.inspect?.({ adapted, session, initial, final: session.parameters });
   await session.release();
   return {
     ...job,

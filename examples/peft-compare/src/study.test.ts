@@ -15,7 +15,7 @@ let data: CompareData;
 let checkpoint = "";
 beforeAll(async () => {
   data = await tinyData();
-  checkpoint = await tinyCheckpoint(join(root, "base"), data);
+  checkpoint = await tinyCheckpoint(join(root, "base"));
 });
 
 /** A tiny comparison on the tiny checkpoint: 2 seeds, full fine-tuning and LoRA, one epoch each. */

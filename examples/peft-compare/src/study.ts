@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensurePretrained, SHORT as PRETRAINING, type StudyOptions } from "@xlt/example-layerwise-lr";
 import { WordTokenizer } from "@xlt/tokenize";
-import type { CompareData } from "./data.js";
+import { type CompareData, loadPretrainingText } from "./data.js";
 import { CompareError } from "./errors.js";
 import { METHOD_SETTINGS } from "./methods.js";
 import type { CompareOptions } from "./options.js";
@@ -104,7 +104,8 @@ export async function runStudy(
 ): Promise<CompareResult> {
   mkdirSync(options.out, { recursive: true });
   const checkpoint =
-    options.checkpoint ?? (await ensurePretrained(pretrainingOptions(options), data.pretrainText, log));
+    options.checkpoint ??
+    (await ensurePretrained(pretrainingOptions(options), await loadPretrainingText(), log));
   const tokenizerPath = join(checkpoint, "tokenizer.json");
   if (!existsSync(tokenizerPath))
     throw new CompareError("runStudy", "checkpoint", `a tokenizer.json in ${checkpoint}`, "none");
