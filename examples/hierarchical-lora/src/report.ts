@@ -50,7 +50,7 @@ export function report(records: readonly RunRecord[]): Report {
   ].join("\n");
   return {
     table,
-    markdown: `${toMarkdown(table, { scale: 100, digits: 1 })}\n\n${costs}\n`,
+    markdown: `${toMarkdown(table, { scale: 100, digits: 1 }).trimEnd()}\n\n${costs}\n`,
     latex: toLatex(table, { scale: 100, digits: 1, label: "tab:hierarchical-lora" }),
   };
 }
