@@ -41,6 +41,16 @@ describe("report", () => {
     expect(markdown).toContain("| hql-phylogenetic | 75.5 ± 1.6 | 20 | 2.0 |");
     expect(markdown).toContain("| multilingual | 60.5 ± 1.6 | 60 | 2.0 |");
     expect(latex).toContain("\\label{tab:hierarchical-lora}");
+    // The two trees against each other: phylogenetic (0.1 above the baseline) over distant (0.02 below).
+    expect(report(records).trees?.conditions).toEqual(["hql-distant", "hql-phylogenetic"]);
+    expect(report(records).trees?.comparisons.map((c) => [c.language, c.value, c.significant])).toEqual([
+      ["fo", 0, true],
+      ["hsb", 0, true],
+    ]);
+    expect(markdown).toContain("## The two trees");
+    expect(latex).toContain("\\label{tab:hierarchical-lora-trees}");
+    // Without both trees' runs there is no such table.
+    expect(report(records.filter((r) => r.method !== "hql-distant")).trees).toBeNull();
   });
 
   it("needs records", () => {
