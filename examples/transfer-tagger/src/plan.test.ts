@@ -61,6 +61,8 @@ describe("planRuns", () => {
     const sv = { target: "sv", recipe: "baseline", source: null, k: null, seed: 1 } as const;
     expect(runSettings(sv, c).selection).toBe("f1+1e-4*accuracy");
     expect(runSettings({ ...sv, target: "hsb" }, c).selection).toBeUndefined();
+    expect(runSettings({ ...sv, recipe: "pseudo" }, c).quantileOver).toBe("not-all-O");
+    expect(runSettings({ ...sv, target: "hsb", recipe: "pseudo" }, c).quantileOver).toBeUndefined();
   });
 
   it("NER targets train with --ner-epochs and --ner-patience; those flags change NER runs only", () => {

@@ -100,6 +100,8 @@ export function runSettings(spec: RunSpec, config: ExperimentConfig): Record<str
         }
       : {}),
     ...(spec.recipe === "pseudo" ? { pseudo: config.pseudo, unlabelled: config.unlabelled } : {}),
+    // NER pseudo-labels: the confidence quantile is taken over the sentences not all O (@xlt/data).
+    ...(spec.recipe === "pseudo" && TASKS[spec.target].task === "ner" ? { quantileOver: "not-all-O" } : {}),
   };
 }
 

@@ -31,7 +31,8 @@ describe("pseudo-label rounds", () => {
     // Round 0 is before the delay: nothing is added, everything stays to be labelled again.
     expect(rounds.select(0, first)).toEqual([]);
     expect(rounds.remaining(pool)).toEqual(pool);
-    // Round 1: the median confidence is 0.75; "c d" is all O, "e f" too uncertain, "g h" below the quantile.
+    // Round 1: "c d" is all O and out; the median confidence of the others is 0.7; "e f" is too
+    // uncertain, "g h" below the quantile.
     expect(rounds.select(1, first)).toEqual([first[0]]);
     expect(rounds.remaining(pool).map((s) => s.words.join(" "))).toEqual(["c d", "e f", "g h"]);
     // Round 2 sees the rest, relabelled; its own quantile (0.6 of 0.2, 0.6, 0.95 → median 0.6).

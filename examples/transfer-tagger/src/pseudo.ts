@@ -86,7 +86,7 @@ export class PseudoLabelRounds {
 
   /**
    * Round `round` (from 0): selects from `candidates` (labelled by the previous round's model) those
-   * at or above the round's confidence quantile, at or below the entropy threshold, not all `O`, and
+   * not all `O`, at or above the confidence quantile of those, at or below the entropy threshold, and
    * only once `round` reaches the delay; they join the training set for good.
    */
   select(round: number, candidates: readonly PseudoLabelCandidate[]): PseudoLabelCandidate[] {

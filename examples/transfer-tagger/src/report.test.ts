@@ -58,6 +58,7 @@ describe("report", () => {
     expect(report.latex).toContain("\\toprule");
     expect(report.latex).toContain("\\bottomrule");
     expect(report.latex).toContain("hsb POS $\\leftarrow$ cs+sk");
+    expect(report.latex).not.toContain("←");
     // The sweep table has k = 2 for sv only.
     expect(report.markdown).toContain("| sv ← da | 72.0 ± 1.0 | 77.0 ± 1.0 | 80.0 ± 1.0 |");
     expect(report.markdown).toContain("| hsb ← cs+sk | 72.0 ± 1.0 | 77.0 ± 1.0 | – |");

@@ -173,7 +173,7 @@ function sweepTable(records: readonly RunRecord[]): { markdown: string; latex: s
   const latex = [
     `\\begin{tabular}{l${"r".repeat(header.length - 1)}}`,
     "\\toprule",
-    `${header.map(escapeLatex).join(" & ")} \\\\`,
+    `${header.map((c) => escapeLatex(c).replace("←", "$\\leftarrow$")).join(" & ")} \\\\`,
     "\\midrule",
     ...rows.map(
       (row) =>
@@ -213,7 +213,12 @@ export function buildReport(records: readonly RunRecord[]): Report {
     );
     const metric = { ...table, metric: "Test score (POS: token accuracy, NER: entity F1; %)" };
     sections.push(toMarkdown(metric, { scale: 100, digits: 1 }).trimEnd());
-    latex.push(toLatex(metric, { scale: 100, digits: 1, label: "tab:transfer" }).trimEnd());
+    // Row labels carry "←", which pdfLaTeX without a Unicode setup cannot typeset.
+    latex.push(
+      toLatex(metric, { scale: 100, digits: 1, label: "tab:transfer" })
+        .trimEnd()
+        .replaceAll("←", "$\\leftarrow$"),
+    );
   } else {
     sections.push("(ASO needs the baseline and another recipe with at least two seeds in every target.)");
   }

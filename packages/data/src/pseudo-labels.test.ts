@@ -37,7 +37,7 @@ describe("PseudoLabelSelector", () => {
       candidate("a", ["B-PER", "O"], 0.9, 0.1), // kept
       candidate("b", ["O", "O"], 0.95, 0.05), // all O
       candidate("c", ["B-LOC"], 0.8, 0.5), // entropy too high
-      candidate("d", ["B-ORG"], 0.2, 0.1), // below the median confidence
+      candidate("d", ["B-ORG"], 0.2, 0.1), // below the median confidence of a, c, d, e (0.5)
       candidate("e", ["B-ORG"], 0.1, 0.1), // below
     ];
     expect(selector.select(0, pool)).toEqual([]);
@@ -59,7 +59,7 @@ describe("PseudoLabelSelector", () => {
       {
         epoch: 1,
         candidates: 5,
-        threshold: 0.8,
+        threshold: 0.5,
         belowConfidence: 2,
         aboveEntropy: 1,
         allO: 1,
@@ -69,7 +69,7 @@ describe("PseudoLabelSelector", () => {
       {
         epoch: 2,
         candidates: 5,
-        threshold: 0.8,
+        threshold: 0.5,
         belowConfidence: 2,
         aboveEntropy: 1,
         allO: 1,
@@ -78,6 +78,25 @@ describe("PseudoLabelSelector", () => {
       },
     ]);
     expect(selector.total).toBe(1);
+  });
+
+  it("takes the quantile over the sentences that are not all O (NER: the model is surest of all-O ones)", () => {
+    const selector = new PseudoLabelSelector({ confidenceQuantile: 0.5 });
+    const allO = Array.from({ length: 8 }, (_, i) => candidate(`o${i}`, ["O", "O"], 0.99 - i * 0.001, 0));
+    const entities = [0.6, 0.7, 0.8, 0.9].map((p, i) => candidate(`e${i}`, ["B-PER", "O"], p, 0));
+    // Over all 12 candidates the median would be 0.9845, above every sentence with an entity.
+    const added = selector.select(0, [...allO, ...entities]);
+    expect(added.map((c) => c.words[0])).toEqual(["e20", "e30"]);
+    expect(selector.rounds[0]).toMatchObject({
+      candidates: 12,
+      allO: 8,
+      threshold: 0.75,
+      belowConfidence: 2,
+    });
+    // Nothing but all-O sentences: no threshold, nothing added.
+    const only = new PseudoLabelSelector({ confidenceQuantile: 0.5 });
+    expect(only.select(0, allO)).toEqual([]);
+    expect(only.rounds[0]).toMatchObject({ allO: 8, threshold: Number.NaN, added: 0 });
   });
 
   it("keeps all-O sentences when told, and has no entropy filter by default", () => {
