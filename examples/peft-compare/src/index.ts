@@ -68,4 +68,5 @@ export {
   pretrainingOptions,
   type Runner,
   runStudy,
+  studySettings,
 } from "./study.js";

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CompareData } from "./data.js";
 import { type CompareOptions, parseOptions } from "./options.js";
 import { readRecords } from "./plan.js";
-import { inProcessRunner, pretrainingOptions, runStudy } from "./study.js";
+import { inProcessRunner, pretrainingOptions, runStudy, studySettings } from "./study.js";
 import { TINY_MAX_TOKENS, tinyCheckpoint, tinyData } from "./test-utils/fixture.js";
 
 const root = mkdtempSync(join(tmpdir(), "peft-compare-study-"));
@@ -101,6 +101,13 @@ describe("runStudy", () => {
     await expect(runStudy(broken, data, () => {}, inProcessRunner(broken))).rejects.toThrow(
       `runStudy: checkpoint: expected a tokenizer.json in ${empty}, got none`,
     );
+  });
+
+  it("records the cached encoder relative to the output directory, any other checkpoint as given", () => {
+    const out = join(root, "e");
+    expect(studySettings(options(out), join(out, "pretrained")).checkpoint).toBe("pretrained");
+    expect(studySettings(options(out), checkpoint).checkpoint).toBe(checkpoint);
+    expect(studySettings(options(out), `${out}-other`).checkpoint).toBe(`${out}-other`);
   });
 
   it("pretrains with layerwise-lr's recipe into the comparison's own directory", () => {

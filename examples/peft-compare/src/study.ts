@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensurePretrained, SHORT as PRETRAINING, type StudyOptions } from "@xlt/example-layerwise-lr";
 import { WordTokenizer } from "@xlt/tokenize";
@@ -76,13 +76,26 @@ export interface CompareResult {
   readonly ran: number;
 }
 
-/** The settings the records depend on: a results file made otherwise is not extended. */
-function settings(options: CompareOptions, checkpoint: string) {
+/**
+ * The settings the records depend on (a results file made otherwise is not extended): the
+ * checkpoint (relative to `out` when it lies inside, as the cached encoder does, so a committed
+ * `settings.json` holds in any clone), epochs, data sizes and every method's learning rate.
+ */
+export function studySettings(options: CompareOptions, checkpoint: string) {
   const { lmEpochs, tagEpochs, trainSentences, batchSize, maxTokens } = options;
   const lr = Object.fromEntries(
     Object.entries(METHOD_SETTINGS).map(([method, setting]) => [method, setting.lr]),
   );
-  return { checkpoint, lmEpochs, tagEpochs, trainSentences, batchSize, maxTokens, lr };
+  const inside = checkpoint.startsWith(`${options.out}${sep}`);
+  return {
+    checkpoint: inside ? relative(options.out, checkpoint) : checkpoint,
+    lmEpochs,
+    tagEpochs,
+    trainSentences,
+    batchSize,
+    maxTokens,
+    lr,
+  };
 }
 
 const outcome = (record: RunRecord) =>
@@ -111,7 +124,7 @@ export async function runStudy(
     throw new CompareError("runStudy", "checkpoint", `a tokenizer.json in ${checkpoint}`, "none");
   const encoded = encodeData(WordTokenizer.fromFile(tokenizerPath), data, options.maxTokens);
   const settingsPath = join(options.out, "settings.json");
-  const current = `${JSON.stringify(settings(options, checkpoint), null, 2)}\n`;
+  const current = `${JSON.stringify(studySettings(options, checkpoint), null, 2)}\n`;
   if (existsSync(settingsPath) && readFileSync(settingsPath, "utf8") !== current)
     throw new CompareError(
       "runStudy",
