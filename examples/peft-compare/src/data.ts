@@ -29,13 +29,12 @@ export const PRETRAIN_LANGUAGES = ["da", "sv", "is"] as const;
  */
 export async function loadPretrainingText(): Promise<Map<string, Text>> {
   const study = await loadStudyData();
-  const text = new Map<string, Text>();
-  for (const language of PRETRAIN_LANGUAGES) {
-    const sentences = study.text.get(language);
-    if (!sentences) throw new CompareError("loadPretrainingText", "study text", `${language} text`, "none");
-    text.set(language, sentences);
-  }
-  return text;
+  return new Map(
+    PRETRAIN_LANGUAGES.flatMap((language) => {
+      const text = study.text.get(language);
+      return text ? [[language, text] as const] : [];
+    }),
+  );
 }
 
 /**

@@ -40,6 +40,7 @@ export {
   USAGE,
   wantsHelp,
 } from "./options.js";
+export { type JobPayload, parsePayload } from "./payload.js";
 export {
   appendRecord,
   checkJob,

@@ -159,6 +159,14 @@ describe("heldOutPseudoPerplexity", () => {
   });
 });
 
+describe("heldOutPseudoPerplexity errors", () => {
+  it("needs float logits from the session", async () => {
+    await expect(
+      heldOutPseudoPerplexity({ evalStep: async () => ({}) }, [[2, 5, 3]], special, 2),
+    ).rejects.toThrow("heldOutPseudoPerplexity: session: expected float logits from evalStep, got none");
+  });
+});
+
 describe("specialTokenIds and encodeText", () => {
   it("finds BERT's or RoBERTa's special tokens, or says which it looked for", () => {
     const bert = new Map([

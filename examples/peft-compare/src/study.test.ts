@@ -1,17 +1,29 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CompareData } from "./data.js";
 import { type CompareOptions, parseOptions } from "./options.js";
 import { readRecords } from "./plan.js";
-import { inProcessRunner, pretrainingOptions, runStudy, studySettings } from "./study.js";
+import type { EncodedData } from "./run.js";
+import { childProcessRunner, inProcessRunner, pretrainingOptions, runStudy, studySettings } from "./study.js";
 import { TINY_MAX_TOKENS, tinyCheckpoint, tinyData } from "./test-utils/fixture.js";
 
 const root = mkdtempSync(join(tmpdir(), "peft-compare-study-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let data: CompareData;
+/** The child processes encode their own data: the runner never reads what it is given. */
+const encodedStub: EncodedData = {
+  special: { "[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4 },
+  vocabSize: 5,
+  lmTrain: [],
+  lmEvaluation: [],
+  pseudoSentences: [],
+  tagTrain: [],
+  tagTest: [],
+  tags: [],
+};
 let checkpoint = "";
 beforeAll(async () => {
   data = await tinyData();
@@ -91,6 +103,47 @@ describe("runStudy", () => {
     const other = options(out, ["--seeds", "1", "--methods", "full", "--tag-epochs", "2"]);
     await expect(runStudy(other, data, () => {}, inProcessRunner(other))).rejects.toThrow(
       `runStudy: ${join(out, "settings.json")}: expected results made with`,
+    );
+  });
+
+  it("runs a job in a child process and reads its record from the last line, or says why not", async () => {
+    const record = {
+      method: "lora",
+      task: "lm",
+      seed: 1,
+      score: 12.5,
+      pseudoPerplexity: 13,
+      tokens: 100,
+      trainable: 10,
+      total: 1000,
+      frozenBytes: 4000,
+      steps: 3,
+      stepMs: 2,
+      stepMemoryMiB: null,
+      seconds: 1,
+    };
+    const script = (name: string, body: string) => {
+      const path = join(root, name);
+      writeFileSync(path, body);
+      return path;
+    };
+    const job = { method: "lora", task: "lm", seed: 1 } as const;
+    const echo = script(
+      "echo.mjs",
+      `const payload = JSON.parse(process.argv[2]);
+console.log("progress");
+console.log(JSON.stringify({ ...${JSON.stringify(record)}, seed: payload.job.seed }));`,
+    );
+    expect(await childProcessRunner(["--seeds", "2"], root, echo)(job, checkpoint, encodedStub)).toEqual(
+      record,
+    );
+    const failing = script("fail.mjs", "process.exit(3);");
+    await expect(childProcessRunner([], root, failing)(job, checkpoint, encodedStub)).rejects.toThrow(
+      'childProcessRunner: job {"method":"lora","task":"lm","seed":1}: expected exit code 0, got 3',
+    );
+    const garbage = script("garbage.mjs", 'console.log("done");');
+    await expect(childProcessRunner([], root, garbage)(job, checkpoint, encodedStub)).rejects.toThrow(
+      `childProcessRunner: the child's last line: expected a JSON record, got "done"`,
     );
   });
 

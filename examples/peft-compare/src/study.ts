@@ -8,6 +8,7 @@ import { type CompareData, loadPretrainingText } from "./data.js";
 import { CompareError } from "./errors.js";
 import { METHOD_SETTINGS } from "./methods.js";
 import type { CompareOptions } from "./options.js";
+import type { JobPayload } from "./payload.js";
 import { appendRecord, checkRecord, type Job, pending, plan, type RunRecord, readRecords } from "./plan.js";
 import { type Report, report } from "./report.js";
 import { type EncodedData, encodeData, runJob } from "./run.js";
@@ -22,18 +23,23 @@ export const inProcessRunner =
     runJob(job, { checkpoint, options, data });
 
 /**
- * Runs every job in a fresh Node process (`dist/job.js`), so each run's peak-memory figure is its
- * own: the child parses the same command line, loads and encodes the data itself, runs the job and
- * prints its record as the last line of its standard output; its progress bar goes to our standard
- * error.
+ * Runs every job in a fresh Node process (`script`, by default `dist/job.js`), so each run's
+ * peak-memory figure is its own: the child parses the same command line, loads and encodes the data
+ * itself, runs the job and prints its record as the last line of its standard output; its progress
+ * goes to our standard error.
  */
 export const childProcessRunner =
-  (argv: readonly string[], defaultOut: string): Runner =>
+  (
+    argv: readonly string[],
+    defaultOut: string,
+    script = fileURLToPath(new URL("./job.js", import.meta.url)),
+  ): Runner =>
   (job, checkpoint) =>
     new Promise((resolve, reject) => {
-      const script = fileURLToPath(new URL("./job.js", import.meta.url));
-      const payload = JSON.stringify({ argv, defaultOut, job, checkpoint });
-      const child = spawn(process.execPath, [script, payload], { stdio: ["ignore", "pipe", "inherit"] });
+      const payload: JobPayload = { argv, defaultOut, job, checkpoint };
+      const child = spawn(process.execPath, [script, JSON.stringify(payload)], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       let out = "";
       child.stdout.setEncoding("utf8");
       child.stdout.on("data", (chunk: string) => {
@@ -41,15 +47,23 @@ export const childProcessRunner =
       });
       child.on("error", reject);
       child.on("close", (code) => {
-        const last = out.trim().split("\n").at(-1) ?? "";
+        const fn = "childProcessRunner";
         if (code !== 0) {
+          reject(new CompareError(fn, `job ${JSON.stringify(job)}`, "exit code 0", String(code)));
+          return;
+        }
+        const last = out.trim().split("\n").at(-1) ?? "";
+        let value: unknown;
+        try {
+          value = JSON.parse(last);
+        } catch {
           reject(
-            new CompareError("childProcessRunner", `job ${JSON.stringify(job)}`, "exit code 0", String(code)),
+            new CompareError(fn, "the child's last line", "a JSON record", JSON.stringify(last.slice(0, 60))),
           );
           return;
         }
         try {
-          resolve(checkRecord(JSON.parse(last), "child output", "childProcessRunner"));
+          resolve(checkRecord(value, "the child's record", fn));
         } catch (error) {
           reject(error);
         }
