@@ -14,7 +14,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let data: CompareData;
 /** The child processes encode their own data: the runner never reads what it is given. */
-const encodedStub: EncodedData = {
+const unusedData: EncodedData = {
   special: { "[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4 },
   vocabSize: 5,
   lmTrain: [],
@@ -134,15 +134,15 @@ describe("runStudy", () => {
 console.log("progress");
 console.log(JSON.stringify({ ...${JSON.stringify(record)}, seed: payload.job.seed }));`,
     );
-    expect(await childProcessRunner(["--seeds", "2"], root, echo)(job, checkpoint, encodedStub)).toEqual(
+    expect(await childProcessRunner(["--seeds", "2"], root, echo)(job, checkpoint, unusedData)).toEqual(
       record,
     );
     const failing = script("fail.mjs", "process.exit(3);");
-    await expect(childProcessRunner([], root, failing)(job, checkpoint, encodedStub)).rejects.toThrow(
+    await expect(childProcessRunner([], root, failing)(job, checkpoint, unusedData)).rejects.toThrow(
       'childProcessRunner: job {"method":"lora","task":"lm","seed":1}: expected exit code 0, got 3',
     );
     const garbage = script("garbage.mjs", 'console.log("done");');
-    await expect(childProcessRunner([], root, garbage)(job, checkpoint, encodedStub)).rejects.toThrow(
+    await expect(childProcessRunner([], root, garbage)(job, checkpoint, unusedData)).rejects.toThrow(
       `childProcessRunner: the child's last line: expected a JSON record, got "done"`,
     );
   });
