@@ -23,7 +23,7 @@ import {
 import { GraphError } from "./errors.js";
 import type { Tensor } from "./graph.js";
 import { gather } from "./indexing.js";
-import { hashUniformLike } from "./noise.js";
+import { hashDropoutMask } from "./noise.js";
 import { normaliseAxis } from "./shape.js";
 import { reduceMax, reduceSum, shapeOf, squeeze, unsqueeze } from "./structural.js";
 
@@ -144,7 +144,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
 export function dropout(x: Tensor, rate: number, seed: number, training = true, key?: Tensor): Tensor {
   if (!(rate >= 0 && rate < 1)) throw new GraphError("dropout", "rate", "a number in [0, 1)", String(rate));
   if (!training || rate === 0) return x;
-  const noise = key ? hashUniformLike(x, seed, key) : randomUniformLike(x, seed);
-  const keep = cast(not(less(noise, rate)), x.dtype);
+  if (key) return mul(x, hashDropoutMask(x, rate, seed, key));
+  const keep = cast(not(less(randomUniformLike(x, seed), rate)), x.dtype);
   return mul(x, mul(keep, 1 / (1 - rate)));
 }

@@ -89,6 +89,58 @@ describe("hashUniformLike", () => {
     expect(await run(2n)).not.toEqual(first);
   });
 
+  it("matches a BigInt evaluation of the documented hash, element by element", async () => {
+    const P = 2147483647n;
+    const mix = (seed: number) => {
+      let h = seed >>> 0;
+      h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+      h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+      return BigInt(((h ^ (h >>> 16)) >>> 0) % 2147483647);
+    };
+    const reference = (seed: number, key: bigint, n: number) => {
+      let k = ((key % P) + mix(seed)) % P;
+      for (const c of [1442695041n, 1597334677n]) k = (k * k + c) % P;
+      const m = (k % (P - 1n)) + 1n;
+      return Array.from({ length: n }, (_, i) => {
+        let h = (((BigInt(i) % P) + 1n) * m) % P;
+        for (const c of [12345n, 1013904223n, 362436069n]) h = (h * h + c) % P;
+        return Number(h) / 2147483647;
+      });
+    };
+    for (const [seed, key] of [
+      [3, 17n],
+      [2147483646, 123456789012n],
+    ] as const) {
+      expect(await draw(seed, Number(key), 3000)).toEqual(reference(seed, key, 3000));
+    }
+  });
+
+  it("keyed dropout keeps exactly the elements whose noise reaches the rate, in float32 and float64", async () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const rate of [0.1, 0.3, 0.5]) {
+        const n = 5000;
+        const graph = new Graph();
+        const x = graph.input("x", dtype, [n]);
+        const key = graph.input("key", "int64", []);
+        const result = await evaluate(
+          { y: dropout(x, rate, 11, true, key), u: hashUniformLike(x, 11, key) },
+          {
+            x: {
+              data: dtype === "float32" ? new Float32Array(n).fill(1) : new Float64Array(n).fill(1),
+              dims: [n],
+            },
+            key: { data: BigInt64Array.of(5n), dims: [] },
+          },
+        );
+        const y = values(result.y);
+        const u = values(result.u);
+        const threshold = dtype === "float32" ? Math.fround(rate) : rate;
+        const scale = dtype === "float32" ? Math.fround(1 / (1 - rate)) : 1 / (1 - rate);
+        expect(y).toEqual(u.map((v) => (v >= threshold ? scale : 0)));
+      }
+    }
+  });
+
   it("validates key and seed", () => {
     const graph = new Graph();
     const x = graph.input("x", "float32", [2]);
