@@ -120,6 +120,25 @@ describe("structural primitives: gradients match central differences", () => {
 });
 
 describe("structural values", () => {
+  it("scatterAdd accumulates every repeated index on several threads (ORT's ScatterND add loses some)", async () => {
+    const graph = new Graph();
+    const table = graph.input("table", "float32", [128, 256]);
+    const indices = graph.input("indices", "int64", [16, 64]);
+    const updates = graph.input("updates", "float32", [16, 64, 256]);
+    const y = scatterAdd(table, indices, updates);
+    const feeds = {
+      table: { data: new Float32Array(128 * 256), dims: [128, 256] },
+      indices: { data: BigInt64Array.from({ length: 1024 }, (_, i) => BigInt(i % 64)), dims: [16, 64] },
+      updates: { data: new Float32Array(1024 * 256).fill(1), dims: [16, 64, 256] },
+    };
+    for (let run = 0; run < 5; run += 1) {
+      // evaluate's session takes ORT's default thread count (every core).
+      const out = values((await evaluate({ y }, feeds)).y);
+      expect(out.slice(0, 64 * 256).every((v) => v === 16)).toBe(true);
+      expect(out.slice(64 * 256).every((v) => v === 0)).toBe(true);
+    }
+  });
+
   it("slice and concat on symbolic shapes at run time", async () => {
     const graph = new Graph();
     const x = graph.input("x", "float64", ["batch", 3]);
