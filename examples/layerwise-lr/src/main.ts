@@ -15,7 +15,7 @@ try {
   const data = await loadStudyData();
   const log = (line: string) => console.log(`layerwise-lr: ${line}`);
   log(
-    `${options.full ? "full" : "short"} configuration: ${options.seeds} seeds × 4 conditions, ${options.epochs} epochs, lr ${options.lr}, factor ${options.factor}, ${options.blocks} blocks; output ${options.out}`,
+    `${options.full ? "full" : "short"} configuration: ${options.seeds} seeds × 4 conditions, ${options.epochs} epochs, lr ${options.lr}, factor ${options.factor}, ${options.blocks} blocks, ${options.head} head; output ${options.out}`,
   );
   const result = await runStudy(options, data, log);
   if (result.report) console.log(`\n${result.report.markdown}\n`);

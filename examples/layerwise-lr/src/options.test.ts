@@ -13,6 +13,7 @@ describe("parseOptions", () => {
       out: "/tmp/out",
       checkpoint: null,
       full: false,
+      head: "softmax",
     });
     expect(short.threads).toBeUndefined();
     const full = parseOptions(["--full"], "/tmp/out");
@@ -42,6 +43,8 @@ describe("parseOptions", () => {
         "x/y",
         "--checkpoint",
         "ckpt",
+        "--head",
+        "crf",
       ],
       "/tmp/out",
     );
@@ -54,6 +57,7 @@ describe("parseOptions", () => {
       blocks: 2,
       batchSize: 8,
       threads: 1,
+      head: "crf",
     });
     expect(options.out).toBe(resolve("x/y"));
     expect(options.checkpoint).toBe(resolve("ckpt"));
@@ -71,6 +75,8 @@ describe("parseOptions", () => {
       [["--factor", "1.5"], 'parseOptions: --factor: expected a number in (0, 1], got "1.5"'],
       [["--blocks", "9"], "parseOptions: --blocks: expected at most the 4 encoder layers, got 9"],
       [["--checkpoint", " "], 'parseOptions: --checkpoint: expected a directory, got ""'],
+      [["--head", "lstm"], 'parseOptions: --head: expected "softmax" or "crf", got "lstm"'],
+      [["--head", ""], 'parseOptions: --head: expected "softmax" or "crf", got ""'],
       [["stray"], 'parseOptions: argv: expected flags only, got "stray"'],
     ];
     for (const [argv, message] of cases)

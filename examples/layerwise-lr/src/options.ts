@@ -40,10 +40,19 @@ export interface StudyOptions {
   /** ORT intra-op threads (default: ORT's choice). */
   readonly threads: number | undefined;
   readonly full: boolean;
+  /**
+   * The tagging head: `softmax` (the study's, default), `@xlt/nn`'s token-classification head on each
+   * word's first subword; or `crf`, `@xlt/heads`' `CrfHead` over the words' first-subword states.
+   */
+  readonly head: TaggingHeadKind;
 }
 
+/** The tagging heads `--head` chooses from. */
+export const HEADS = ["softmax", "crf"] as const;
+export type TaggingHeadKind = (typeof HEADS)[number];
+
 /** The short configuration (`npm start`): a few minutes on 2 cores. */
-export const SHORT: Omit<StudyOptions, "out" | "checkpoint" | "threads" | "full"> = {
+export const SHORT: Omit<StudyOptions, "out" | "checkpoint" | "threads" | "full" | "head"> = {
   seeds: 3,
   pretrainSteps: 400,
   pretrainBatch: 32,
@@ -67,7 +76,7 @@ export const FULL: typeof SHORT = {
 
 export const USAGE = `usage: layerwise-lr [--full] [--seeds N] [--pretrain-steps N] [--epochs N] [--lr X]
                     [--factor X] [--blocks N] [--batch-size N] [--threads N] [--out DIR]
-                    [--checkpoint DIR]`;
+                    [--checkpoint DIR] [--head softmax|crf]`;
 
 const FN = "parseOptions";
 
@@ -120,6 +129,14 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Study
     throw new StudyError(FN, "--blocks", `at most the ${layers} encoder layers`, String(blocks));
   if (values.checkpoint !== undefined && values.checkpoint.trim() === "")
     throw new StudyError(FN, "--checkpoint", "a directory", '""');
+  const head = HEADS.find((kind) => kind === (values.head ?? "softmax"));
+  if (head === undefined)
+    throw new StudyError(
+      FN,
+      "--head",
+      HEADS.map((kind) => JSON.stringify(kind)).join(" or "),
+      JSON.stringify(values.head),
+    );
   return {
     seeds: integer("seeds", values.seeds, base.seeds, 1),
     pretrainSteps: integer("pretrain-steps", values["pretrain-steps"], base.pretrainSteps, 1),
@@ -136,6 +153,7 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Study
     checkpoint: values.checkpoint === undefined ? null : resolve(values.checkpoint),
     threads: values.threads === undefined ? undefined : integer("threads", values.threads, 1, 1),
     full: values.full ?? false,
+    head,
   };
 }
 
@@ -156,6 +174,7 @@ function parse(argv: readonly string[]) {
       threads: { type: "string" },
       out: { type: "string" },
       checkpoint: { type: "string" },
+      head: { type: "string" },
       help: { type: "boolean" },
     },
   });

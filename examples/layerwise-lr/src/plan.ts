@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { CONDITIONS, type Condition } from "./conditions.js";
 import { StudyError } from "./errors.js";
+import { HEADS, type TaggingHeadKind } from "./options.js";
 
 /** One fine-tuning run: a condition and a seed. */
 export interface PlannedRun {
@@ -20,7 +21,12 @@ export interface RunRecord {
   readonly score: number;
   readonly steps: number;
   readonly seconds: number;
+  /** The tagging head when it is not the study's softmax (records of a softmax run have none). */
+  readonly head?: "crf";
 }
+
+/** The head a record was made with. */
+export const headOf = (record: RunRecord): TaggingHeadKind => record.head ?? "softmax";
 
 /**
  * Every run of the study, seed by seed (all conditions of seed 1, then seed 2, …), so a run cut
@@ -57,6 +63,8 @@ function checkRecord(value: unknown, where: string): RunRecord {
     throw new StudyError(fn, `${where}.language`, "a language code", JSON.stringify(record.language));
   if (!ROLES.includes(record.role as RunRecord["role"]))
     throw new StudyError(fn, `${where}.role`, '"source" or "target"', JSON.stringify(record.role));
+  if (record.head !== undefined && record.head !== "crf")
+    throw new StudyError(fn, `${where}.head`, `"crf" or none (${HEADS[0]})`, JSON.stringify(record.head));
   return {
     condition: condition as Condition,
     seed: record.seed as number,
@@ -65,6 +73,7 @@ function checkRecord(value: unknown, where: string): RunRecord {
     score: record.score as number,
     steps: record.steps as number,
     seconds: record.seconds as number,
+    ...(record.head === "crf" ? { head: "crf" as const } : {}),
   };
 }
 

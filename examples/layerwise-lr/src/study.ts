@@ -5,7 +5,7 @@ import type { StudyData } from "./data.js";
 import { StudyError } from "./errors.js";
 import { type EncodedEvaluation, fineTune } from "./finetune.js";
 import type { StudyOptions } from "./options.js";
-import { appendRecords, pending, plan, type RunRecord, readRecords } from "./plan.js";
+import { appendRecords, headOf, pending, plan, type RunRecord, readRecords } from "./plan.js";
 import { ensurePretrained } from "./pretrain.js";
 import { type Report, report } from "./report.js";
 import { encodeTagged } from "./tagging.js";
@@ -18,10 +18,22 @@ export interface StudyResult {
   readonly ran: number;
 }
 
-/** The fine-tuning settings the records depend on: a results file made otherwise is not extended. */
-function settings(options: StudyOptions, checkpoint: string) {
-  const { epochs, batchSize, lr, factor, blocks, maxTokens } = options;
-  return { checkpoint, epochs, batchSize, lr, factor, blocks, maxTokens };
+/**
+ * The fine-tuning settings the records depend on: a results file made otherwise is not extended. The
+ * head is named when it is not the study's softmax (so settings of softmax results stay as they were).
+ */
+export function settings(options: StudyOptions, checkpoint: string) {
+  const { epochs, batchSize, lr, factor, blocks, maxTokens, head } = options;
+  return {
+    checkpoint,
+    epochs,
+    batchSize,
+    lr,
+    factor,
+    blocks,
+    maxTokens,
+    ...(head === "softmax" ? {} : { head }),
+  };
 }
 
 /**
@@ -57,7 +69,9 @@ export async function runStudy(
   }));
   const recordsPath = join(options.out, "runs.jsonl");
   const languages = evaluations.map((evaluation) => evaluation.language);
-  const remaining = pending(plan(options.seeds), readRecords(recordsPath), languages);
+  // Only records of this head count (settings.json already keeps one head per output directory).
+  const ownRecords = () => readRecords(recordsPath).filter((record) => headOf(record) === options.head);
+  const remaining = pending(plan(options.seeds), ownRecords(), languages);
   log(
     `fine-tuning: ${remaining.length} of ${options.seeds * 4} runs to go (${train.length} training sentences; evaluating ${languages.join(", ")})`,
   );
@@ -68,7 +82,7 @@ export async function runStudy(
       `run ${index + 1}/${remaining.length} ${run.condition} seed ${run.seed}: ${records.map((r) => `${r.language} ${(100 * r.score).toFixed(1)}%`).join(", ")} (${records[0]?.seconds ?? 0} s)`,
     );
   }
-  const records = readRecords(recordsPath).filter((record) => record.seed <= options.seeds);
+  const records = ownRecords().filter((record) => record.seed <= options.seeds);
   if (options.seeds < 2) {
     log("one seed per condition: no significance table (ASO needs at least two)");
     return { records, report: null, ran: remaining.length };

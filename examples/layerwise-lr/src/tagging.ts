@@ -1,4 +1,5 @@
 import type { TaggedSentence } from "@xlt/data";
+import { gather, reshape, type Tensor } from "@xlt/graph";
 import type { Batch } from "@xlt/runtime";
 import { alignLabels, type WordEncoding } from "@xlt/tokenize";
 import { StudyError } from "./errors.js";
@@ -127,6 +128,97 @@ export function scoreBatch(
         if ((logits.data[offset + c] as number) > (logits.data[offset + best] as number)) best = c;
       if (best === sentence.gold[word]) correct += 1;
     }
+    total += sentence.gold.length;
+  }
+  return { correct, total };
+}
+
+/** The token position of each word's first subword, for the words truncation kept. */
+export function firstSubwords(sentence: EncodedSentence): number[] {
+  const first: number[] = [];
+  for (const [t, word] of sentence.wordIds.entries()) if (word === first.length) first.push(t);
+  return first;
+}
+
+/**
+ * A word-level batch for a head over words (the CRF): `ids` and `mask` as {@link taggingBatch}, and
+ * `[batch, words]` int64 `first` (each word's first subword as a row of the flattened
+ * `[batch · steps]` tokens, the row's first token on padding), int64 `tags` (gold, 0 on padding)
+ * and bool `words` (true on the words truncation kept, a prefix of each row).
+ */
+export function wordBatch(sentences: readonly EncodedSentence[], padId: number): Batch {
+  const { labels: _, ...tokens } = taggingBatch(sentences, padId);
+  const steps = Math.max(1, ...sentences.map((sentence) => sentence.ids.length));
+  const firsts = sentences.map(firstSubwords);
+  const width = Math.max(1, ...firsts.map((first) => first.length));
+  const size = sentences.length * width;
+  const first = new BigInt64Array(size);
+  const tags = new BigInt64Array(size);
+  const words = new Uint8Array(size);
+  for (const [row, positions] of firsts.entries()) {
+    first.fill(BigInt(row * steps), row * width, (row + 1) * width);
+    for (const [word, t] of positions.entries()) {
+      first[row * width + word] = BigInt(row * steps + t);
+      tags[row * width + word] = BigInt((sentences[row] as EncodedSentence).gold[word] as number);
+      words[row * width + word] = 1;
+    }
+  }
+  const dims = [sentences.length, width];
+  return {
+    ...tokens,
+    first: { data: first, dims },
+    tags: { data: tags, dims },
+    words: { data: words, dims },
+  };
+}
+
+/** Word batches of `size` sentences in `order` (indices into `sentences`). */
+export function wordBatches(
+  sentences: readonly EncodedSentence[],
+  order: readonly number[],
+  size: number,
+  padId: number,
+): Batch[] {
+  const batches: Batch[] = [];
+  for (let start = 0; start < order.length; start += size)
+    batches.push(
+      wordBatch(
+        order.slice(start, start + size).map((index) => sentences[index] as EncodedSentence),
+        padId,
+      ),
+    );
+  return batches;
+}
+
+/**
+ * Word features: the hidden state `[batch, steps, size]` at each word's first subword, picked by
+ * {@link wordBatch}'s `first` → `[batch, words, size]`.
+ */
+export function wordFeatures(hidden: Tensor, first: Tensor, size: number): Tensor {
+  return gather(reshape(hidden, [-1, size]), first);
+}
+
+/**
+ * Word accuracy of decoded word tags (one path per sentence over the words truncation kept); the
+ * words cut off count as wrong. Returns correct and total words.
+ */
+export function scorePaths(
+  sentences: readonly EncodedSentence[],
+  paths: readonly (readonly number[])[],
+): { correct: number; total: number } {
+  let correct = 0;
+  let total = 0;
+  for (const [row, sentence] of sentences.entries()) {
+    const path = paths[row];
+    const kept = firstSubwords(sentence).length;
+    if (path?.length !== kept)
+      throw new StudyError(
+        "scorePaths",
+        `paths[${row}]`,
+        `${kept} tags (the sentence's kept words)`,
+        path ? `${path.length} tags` : "none",
+      );
+    for (const [word, tag] of path.entries()) if (tag === sentence.gold[word]) correct += 1;
     total += sentence.gold.length;
   }
   return { correct, total };
