@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evaluate, Graph } from "@xlt/graph";
 import { CrfHead } from "@xlt/heads";
-import { flatten, HfEncoderModel } from "@xlt/nn";
+import { flatten, HfEncoderModel, Linear, Random } from "@xlt/nn";
 import { assignGroups } from "@xlt/runtime";
 import { WordTokenizer } from "@xlt/tokenize";
 import { afterAll, describe, expect, it } from "vitest";
 import { conditionGroups } from "./conditions.js";
-import { compileCrfTagger, crfAccuracy, crfTaggerParameters } from "./crf-tagger.js";
+import { classifierDropout, compileCrfTagger, crfAccuracy, crfTaggerParameters } from "./crf-tagger.js";
 import { loadStudyData } from "./data.js";
 import { fineTune, loadTagger } from "./finetune.js";
 import { parseOptions, type StudyOptions } from "./options.js";
@@ -131,6 +131,54 @@ describe("the CRF head in the layer-wise learning rates", () => {
     ]);
     expect(assigned.get("encoder.layers.layer1.attention.query.weight")?.name).toBe("block1");
     expect(assigned.get("encoder.embeddings.word.weight")?.lr).toBeCloseTo(1e-3 * 0.5 ** 3, 12);
+  });
+});
+
+describe("the CRF head's dropout", () => {
+  it("is the dropout the model's token-classification head applies (same rate, seed and masks)", async () => {
+    const model = new HfEncoderModel(
+      {
+        family: "bert",
+        head: "token-classification",
+        labels: 3,
+        vocabSize: 50,
+        hidden: 8,
+        layers: 1,
+        heads: 2,
+        intermediate: 16,
+        maxPositions: 16,
+        typeVocabSize: 2,
+        hiddenDropout: 0.5,
+      },
+      [],
+      { seed: 5 },
+    );
+    const dropout = classifierDropout(model, 5);
+    expect(dropout.rate).toBe(0.5);
+    const graph = new Graph();
+    const hidden = graph.input("hidden", "float32", [2, 4, 8]);
+    const key = graph.input("key", "int64", []);
+    const random = new Random(7);
+    const weights = Float32Array.from({ length: 24 }, () => random.next() - 0.5);
+    const params = {
+      classifier: { weight: graph.constant(weights, [8, 3]), bias: graph.constant(new Float32Array(3), [3]) },
+    };
+    const train = { training: true, key };
+    const head = model.modules.head;
+    if (!head) throw new Error("a token-classification model has a head");
+    const theirs = head.forward(params, { hidden, wordEmbeddings: hidden }, train);
+    const ours = new Linear(8, 3).forward(params.classifier, dropout.forward({}, hidden, train));
+    const plain = new Linear(8, 3).forward(params.classifier, hidden);
+    const result = await evaluate(
+      { theirs, ours, plain },
+      {
+        hidden: { data: Float32Array.from({ length: 64 }, () => random.next() + 0.5), dims: [2, 4, 8] },
+        key: { data: BigInt64Array.of(3n), dims: [] },
+      },
+    );
+    const values = (name: string) => Array.from(result[name]?.data ?? [], Number);
+    expect(values("ours")).toEqual(values("theirs"));
+    expect(values("ours")).not.toEqual(values("plain"));
   });
 });
 

@@ -1,5 +1,5 @@
 import type { CrfHead } from "@xlt/heads";
-import { type EncoderModel, subtree } from "@xlt/nn";
+import { Dropout, type EncoderModel, siteSeed, subtree } from "@xlt/nn";
 import { type CompileOptions, compile, type StepSession, type TrainingSession } from "@xlt/runtime";
 import { StudyError } from "./errors.js";
 import { type EncodedSentence, firstSubwords, scorePaths, wordBatch, wordFeatures } from "./tagging.js";
@@ -16,9 +16,19 @@ export function crfTaggerParameters(model: EncoderModel, head: CrfHead) {
 }
 
 /**
+ * The dropout the model's token-classification head applies to the hidden states: its rate
+ * (`classifierDropout`, else `hiddenDropout`, else 0.1) and its seed for a model built with `seed`.
+ */
+export function classifierDropout(model: EncoderModel, seed: number): Dropout {
+  const { classifierDropout: rate, hiddenDropout } = model.config;
+  return new Dropout(rate ?? hiddenDropout ?? 0.1, siteSeed(siteSeed(seed, "head"), "dropout"));
+}
+
+/**
  * Compiles the encoder of `model` with a CRF head over words: the last hidden state at each word's
- * first subword ({@link wordFeatures}) gives the emission scores, the loss is the CRF's mean
- * negative log-likelihood over the kept words (`words` mask), and the evaluation graph outputs
+ * first subword ({@link wordFeatures}), after the dropout the softmax head would apply
+ * ({@link classifierDropout} with `options.seed`), gives the emission scores; the loss is the CRF's
+ * mean negative log-likelihood over the kept words (`words` mask), and the evaluation graph outputs
  * `scores` `[batch, words, tags]` for Viterbi decoding.
  */
 export function compileCrfTagger(
@@ -27,12 +37,14 @@ export function compileCrfTagger(
   options: Omit<CompileOptions<CrfInput>, "inputs">,
 ): Promise<TrainingSession> {
   const size = model.config.hidden;
+  const dropout = classifierDropout(model, options.seed ?? 0);
   return compile(
     { parameters: crfTaggerParameters(model, head) },
     (params, { ids, mask, first, tags, words }, context) => {
       const { hidden } = model.modules.encoder.forward(subtree(params, "encoder"), { ids, mask }, context);
       const headParams = subtree(params, "head");
-      const scores = head.forward(headParams, wordFeatures(hidden, first, size)); // shape: [batch, words, tags]
+      const dropped = dropout.forward({}, hidden, context);
+      const scores = head.forward(headParams, wordFeatures(dropped, first, size)); // shape: [batch, words, tags]
       return { loss: head.loss(headParams, { scores, tags, mask: words }), outputs: { scores } };
     },
     {

@@ -8,6 +8,7 @@ export {
 } from "./conditions.js";
 export {
   type CrfInput,
+  classifierDropout,
   compileCrfTagger,
   crfAccuracy,
   crfTaggerParameters,
