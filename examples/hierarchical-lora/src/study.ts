@@ -37,6 +37,8 @@ function pretrainingOptions(options: HqlOptions): StudyOptions {
     shape: options.shape,
     out: options.out,
     checkpoint: null,
+    // Only the fine-tuning of the layerwise-lr study reads the head; pretraining does not.
+    head: "softmax",
     threads: options.threads,
     full: options.full,
   };
