@@ -3,8 +3,7 @@ import { join } from "node:path";
 import {
   encodeTagged,
   ensurePretrained,
-  SHORT as LAYERWISE,
-  type StudyOptions,
+  type PretrainingOptions,
   specialIds,
 } from "@xlt/example-layerwise-lr";
 import { WordTokenizer } from "@xlt/tokenize";
@@ -26,21 +25,15 @@ export interface StudyResult {
 }
 
 /** The pretraining recipe in the form `ensurePretrained` of the layerwise-lr example reads. */
-function pretrainingOptions(options: HqlOptions): StudyOptions {
+function pretrainingOptions(options: HqlOptions): PretrainingOptions {
   return {
-    ...LAYERWISE,
-    seeds: options.seeds,
     pretrainSteps: options.pretrainSteps,
     pretrainBatch: options.pretrainBatch,
     pretrainLr: options.pretrainLr,
     maxTokens: options.maxTokens,
     shape: options.shape,
     out: options.out,
-    checkpoint: null,
-    // Only the fine-tuning of the layerwise-lr study reads the head; pretraining does not.
-    head: "softmax",
     threads: options.threads,
-    full: options.full,
   };
 }
 

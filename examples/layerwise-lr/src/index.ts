@@ -40,6 +40,7 @@ export {
   bertInitialValues,
   ensurePretrained,
   maskedBatch,
+  type PretrainingOptions,
   type PretrainingRecipe,
   specialIds,
 } from "./pretrain.js";

@@ -117,6 +117,12 @@ export function maskedBatch(
   };
 }
 
+/** What pretraining reads of the study's options (other examples pass only these). */
+export type PretrainingOptions = Pick<
+  StudyOptions,
+  "out" | "shape" | "pretrainSteps" | "pretrainBatch" | "pretrainLr" | "maxTokens" | "threads"
+>;
+
 /**
  * The pretrained encoder's directory (`<out>/pretrained`, Hugging Face layout: `config.json`,
  * `model.safetensors`, `tokenizer.json`), pretraining it first unless a cache made with the same
@@ -126,7 +132,7 @@ export function maskedBatch(
  * resumes from its checkpoints in `<out>/pretraining-run`.
  */
 export async function ensurePretrained(
-  options: StudyOptions,
+  options: PretrainingOptions,
   text: ReadonlyMap<string, readonly (readonly string[])[]>,
   log: (line: string) => void,
 ): Promise<string> {

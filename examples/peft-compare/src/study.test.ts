@@ -169,7 +169,6 @@ console.log(JSON.stringify({ ...${JSON.stringify(record)}, seed: payload.job.see
       out: join(root, "d"),
       pretrainSteps: 400,
       maxTokens: 64,
-      checkpoint: null,
       shape: { vocab: 4000, hidden: 128, layers: 4, heads: 4, intermediate: 512, maxPositions: 64 },
     });
   });

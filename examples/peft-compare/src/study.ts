@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensurePretrained, SHORT as PRETRAINING, type StudyOptions } from "@xlt/example-layerwise-lr";
+import { ensurePretrained, SHORT as PRETRAINING, type PretrainingOptions } from "@xlt/example-layerwise-lr";
 import { WordTokenizer } from "@xlt/tokenize";
 import { type CompareData, loadPretrainingText } from "./data.js";
 import { CompareError } from "./errors.js";
@@ -71,14 +71,15 @@ export const childProcessRunner =
     });
 
 /** layerwise-lr's pretraining recipe (shape, batch, learning rate, 64 tokens) with this comparison's output directory, steps and threads. */
-export function pretrainingOptions(options: CompareOptions): StudyOptions {
+export function pretrainingOptions(options: CompareOptions): PretrainingOptions {
   return {
-    ...PRETRAINING,
+    shape: PRETRAINING.shape,
+    pretrainBatch: PRETRAINING.pretrainBatch,
+    pretrainLr: PRETRAINING.pretrainLr,
+    maxTokens: PRETRAINING.maxTokens,
     pretrainSteps: options.pretrainSteps,
     out: options.out,
-    checkpoint: null,
     threads: options.threads,
-    full: options.full,
   };
 }
 
