@@ -85,7 +85,16 @@ interface Peer {
   readonly cpuSeconds: Record<string, number>;
 }
 
-function torchPeer(): Peer | null {
+/**
+ * Runs the torch peer at `threads`. Debian's torch does its matrix products in OpenBLAS, whose own
+ * thread pool ignores `torch.set_num_threads` and takes every core: unless `blasAllCores`, OpenBLAS
+ * (and OpenMP) are held to the row's thread count, one process per row, so that a row's thread
+ * count holds for both sides. `blasAllCores` measures torch as shipped.
+ */
+function torchPeerAt(threads: number, blasAllCores: boolean): Peer | null {
+  const env = blasAllCores
+    ? process.env
+    : { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
   try {
     const out = execFileSync(
       "/usr/bin/python3",
@@ -93,13 +102,13 @@ function torchPeer(): Peer | null {
         new URL("../peer_torch.py", import.meta.url).pathname,
         JSON.stringify({
           ...CONFIG,
-          threads: THREADS,
+          threads: [threads],
           warmup: WARMUP,
           repeats: REPEATS,
           stepsPerRepeat: PEER_STEPS_PER_REPEAT,
         }),
       ],
-      { encoding: "utf8" },
+      { encoding: "utf8", env },
     );
     const parsed: {
       torch: string;
@@ -116,15 +125,38 @@ function torchPeer(): Peer | null {
   }
 }
 
+/** The peer at every thread count of the table (OpenBLAS held to it), rows merged. */
+function torchPeer(): Peer | null {
+  const runs = THREADS.map((threads) => torchPeerAt(threads, false));
+  if (runs.some((run) => run === null)) return null;
+  const found = runs.filter((run): run is Peer => run !== null);
+  return {
+    version: found[0]?.version ?? "unknown",
+    seconds: Object.assign({}, ...found.map((run) => run.seconds)),
+    cpuSeconds: Object.assign({}, ...found.map((run) => run.cpuSeconds)),
+  };
+}
+
+/** Seconds per step of torch as Debian ships it: 1 intra-op thread, OpenBLAS on every core. */
+function torchShipped(): number | null {
+  return torchPeerAt(1, true)?.seconds["1"] ?? null;
+}
+
 const format = (value: number, digits = 0) =>
   value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 // The peer runs before and after xlt and keeps its faster median per thread count, so load that
 // comes and goes on the shared machine favours torch rather than xlt.
 const before = torchPeer();
+const shippedBefore = torchShipped();
 const rows: Row[] = [];
 for (const threads of THREADS) rows.push(await measure(threads));
 const after = torchPeer();
+const shippedAfter = torchShipped();
+const shipped =
+  shippedBefore !== null && shippedAfter !== null
+    ? Math.min(shippedBefore, shippedAfter)
+    : (shippedBefore ?? shippedAfter);
 const peer: Peer | null =
   before && after
     ? {
@@ -162,10 +194,10 @@ lines.push(
 );
 lines.push("");
 const bestXlt = Math.min(...rows.map((row) => row.stepSeconds));
-const bestTorch = peer ? Math.min(...Object.values(peer.seconds)) : null;
+const bestTorch = peer ? Math.min(...Object.values(peer.seconds), shipped ?? Number.POSITIVE_INFINITY) : null;
 lines.push(
   peer && bestTorch
-    ? `Each at its best thread count: xlt ${format(1 / bestXlt, 2)} steps/s, torch ${format(1 / bestTorch, 2)} steps/s, xlt/torch ${format(bestTorch / bestXlt, 2)}× (torch ${peer.version}; above 1 means xlt takes more steps per second).`
+    ? `torch's rows hold OpenBLAS (which does its matrix products and ignores \`torch.set_num_threads\`) to the row's thread count; as Debian ships it (1 intra-op thread, OpenBLAS on all ${cpus().length} cores) torch runs ${shipped ? format(1 / shipped, 2) : "n/a"} steps/s. Each at its best configuration: xlt ${format(1 / bestXlt, 2)} steps/s, torch ${format(1 / bestTorch, 2)} steps/s, xlt/torch ${format(bestTorch / bestXlt, 2)}× (torch ${peer.version}; above 1 means xlt takes more steps per second).`
     : "torch peer unavailable (/usr/bin/python3 with torch not found).",
 );
 lines.push("");
