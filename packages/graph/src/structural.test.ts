@@ -5,6 +5,7 @@ import { mul } from "./elementwise.js";
 import { evaluate } from "./evaluate.js";
 import { Graph, type Tensor } from "./graph.js";
 import { concat, gather, scatterAdd, slice } from "./indexing.js";
+import { toOnnx } from "./onnx.js";
 import {
   broadcastTo,
   matmul,
@@ -113,6 +114,13 @@ describe("structural primitives: gradients match central differences", () => {
         const indices = (x: Tensor) => x.graph.constant(BigInt64Array.of(0n, BigInt(rows - 1), 0n), [3]);
         await expectGrads((x) => gather(x, indices(x)), [s], seed);
         await expectGrads((x, u) => scatterAdd(x, indices(x), u), [s, [3, ...s.slice(1)]], seed);
+        // A permutation of the rows, promised unique: the gradient goes through ScatterND.
+        const reversed = (x: Tensor) =>
+          x.graph.constant(
+            BigInt64Array.from({ length: rows }, (_, i) => BigInt(rows - 1 - i)),
+            [rows],
+          );
+        await expectGrads((x) => gather(x, reversed(x), { unique: true }), [s], seed);
       }),
       { numRuns: 8 },
     );
@@ -137,6 +145,33 @@ describe("structural values", () => {
       expect(out.slice(0, 64 * 256).every((v) => v === 16)).toBe(true);
       expect(out.slice(64 * 256).every((v) => v === 0)).toBe(true);
     }
+  });
+
+  it("scatterAdd with unique indices (one ScatterND) adds each update to its row", async () => {
+    const graph = new Graph();
+    const table = graph.input("table", "float64", [6, 2]);
+    const indices = graph.input("indices", "int64", [3]);
+    const updates = graph.input("updates", "float64", [3, 2]);
+    const one = graph.input("one", "int64", [1]);
+    const y = scatterAdd(table, indices, updates, { unique: true });
+    // A single index needs no promise: at most one update per row.
+    const z = scatterAdd(table, one, slice(updates, 0, 0, 1));
+    const out = await evaluate(
+      { y, z },
+      {
+        table: { data: Float64Array.from({ length: 12 }, (_, i) => i), dims: [6, 2] },
+        indices: { data: BigInt64Array.of(4n, 0n, 2n), dims: [3] },
+        updates: { data: Float64Array.of(10, 20, 30, 40, 50, 60), dims: [3, 2] },
+        one: { data: BigInt64Array.of(5n), dims: [1] },
+      },
+    );
+    expect(values(out.y)).toEqual([30, 41, 2, 3, 54, 65, 6, 7, 18, 29, 10, 11]);
+    expect(values(out.z)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 31]);
+    const nodes = (t: typeof y) => toOnnx({ t }).bytes;
+    const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
+    expect(text(nodes(y))).toContain("ScatterND");
+    expect(text(nodes(z))).toContain("ScatterND");
+    expect(text(nodes(scatterAdd(table, indices, updates)))).toContain("ScatterElements");
   });
 
   it("slice and concat on symbolic shapes at run time", async () => {

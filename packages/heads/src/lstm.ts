@@ -171,7 +171,9 @@ function runLayer(
     0,
   ); // shape: [D·4H]
   const projected = add(matmul(reshape(x, [-1, features]), weights), bias); // shape: [batch·steps, D·4H]
-  const inputs = gather(reshape(projected, [-1, 4 * hidden]), at.read); // shape: [steps, D, batch, 4H]
+  // Each (step, direction, row) reads its own row: a permutation, so the gradient needs no
+  // duplicate-safe scatter.
+  const inputs = gather(reshape(projected, [-1, 4 * hidden]), at.read, { unique: true }); // shape: [steps, D, batch, 4H]
   const whhT = stack(
     params.map((p) => transpose(leaf(p, "weight_hh"), [1, 0])),
     0,
@@ -200,8 +202,8 @@ function runLayer(
     [inputs, on],
   );
   const stacked = reshape(ys[0] as Tensor, [-1, hidden]); // shape: [steps·D·batch, H]
-  const out = reshape(gather(stacked, at.write), [0, 0, D * hidden]); // shape: [batch, steps, D·H]
-  const final = gather(stacked, at.last); // shape: [batch, D, H]
+  const out = reshape(gather(stacked, at.write, { unique: true }), [0, 0, D * hidden]); // shape: [batch, steps, D·H]
+  const final = gather(stacked, at.last, { unique: true }); // shape: [batch, D, H]
   return { ys: out, last: params.map((_, d) => squeeze(slice(final, 1, d, d + 1), [1])) };
 }
 
