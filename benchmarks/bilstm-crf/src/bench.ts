@@ -1,7 +1,6 @@
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { median, table } from "@xlt/bench-common";
+import { format, median, runPeerScript, table } from "@xlt/bench-common";
 import { SequenceTagger } from "@xlt/heads";
 
 // The shapes the issue names: vocabulary 5000, embeddings 100, BiLSTM 2 × 128, 17 tags, batch 32 × 40.
@@ -92,37 +91,24 @@ interface Peer {
  * count holds for both sides. `blasAllCores` measures torch as shipped.
  */
 function torchPeerAt(threads: number, blasAllCores: boolean): Peer | null {
-  const env = blasAllCores
-    ? process.env
-    : { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
-  try {
-    const out = execFileSync(
-      "/usr/bin/python3",
-      [
-        new URL("../peer_torch.py", import.meta.url).pathname,
-        JSON.stringify({
-          ...CONFIG,
-          threads: [threads],
-          warmup: WARMUP,
-          repeats: REPEATS,
-          stepsPerRepeat: PEER_STEPS_PER_REPEAT,
-        }),
-      ],
-      { encoding: "utf8", env },
-    );
-    const parsed: {
-      torch: string;
-      seconds_per_step: Record<string, number>;
-      cpu_seconds_per_step: Record<string, number>;
-    } = JSON.parse(out);
-    return {
-      version: parsed.torch,
-      seconds: parsed.seconds_per_step,
-      cpuSeconds: parsed.cpu_seconds_per_step,
-    };
-  } catch {
-    return null;
-  }
+  const parsed = runPeerScript<{
+    torch: string;
+    seconds_per_step: Record<string, number>;
+    cpu_seconds_per_step: Record<string, number>;
+  }>(
+    new URL("../peer_torch.py", import.meta.url),
+    {
+      ...CONFIG,
+      threads: [threads],
+      warmup: WARMUP,
+      repeats: REPEATS,
+      stepsPerRepeat: PEER_STEPS_PER_REPEAT,
+    },
+    blasAllCores ? "all" : threads,
+  );
+  return parsed
+    ? { version: parsed.torch, seconds: parsed.seconds_per_step, cpuSeconds: parsed.cpu_seconds_per_step }
+    : null;
 }
 
 /** The peer at every thread count of the table (OpenBLAS held to it), rows merged. */
@@ -141,9 +127,6 @@ function torchPeer(): Peer | null {
 function torchShipped(): number | null {
   return torchPeerAt(1, true)?.seconds["1"] ?? null;
 }
-
-const format = (value: number, digits = 0) =>
-  value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 // The peer runs before and after xlt and keeps its faster median per thread count, so load that
 // comes and goes on the shared machine favours torch rather than xlt.

@@ -1,1 +1,2 @@
+export { format, peerEnv, runChild, runPeerScript } from "./processes.js";
 export { median, table } from "./stats.js";

@@ -1,8 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { median, table } from "@xlt/bench-common";
+import { format, median, runChild as runChildProcess, runPeerScript, table } from "@xlt/bench-common";
 import { crossEntropy, type Tensor } from "@xlt/graph";
 import { EncoderModel, flatten } from "@xlt/nn";
 import { compile } from "@xlt/runtime";
@@ -147,11 +146,7 @@ async function child(job: Job): Promise<Measured> {
 const here = fileURLToPath(import.meta.url);
 
 function runChild(job: Job): Measured {
-  const out = execFileSync(process.execPath, [here, "--child", JSON.stringify(job)], {
-    encoding: "utf8",
-    maxBuffer: 1 << 24,
-  });
-  return JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Measured;
+  return runChildProcess<Measured>(here, job);
 }
 
 interface PeerResult {
@@ -161,30 +156,14 @@ interface PeerResult {
   readonly peakMiB: number;
 }
 
-/**
- * Runs the torch peer. Debian's torch does its matrix products in OpenBLAS, whose own thread pool
- * ignores `torch.set_num_threads` and takes every core: unless `blasAllCores`, OpenBLAS (and OpenMP)
- * get the job's thread count, so that a row's thread count holds for both sides.
- */
+/** Runs the torch peer with OpenBLAS held to the job's thread count, or on every core (as shipped). */
 function runPeer(job: Job, blasAllCores = false): PeerResult | null {
-  const threads = String(job.threads);
-  const env = blasAllCores
-    ? process.env
-    : { ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads };
-  try {
-    const out = execFileSync(
-      "/usr/bin/python3",
-      [fileURLToPath(new URL("../peer_torch.py", import.meta.url)), JSON.stringify(job)],
-      { encoding: "utf8", maxBuffer: 1 << 24, env },
-    );
-    return JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as PeerResult;
-  } catch {
-    return null;
-  }
+  return runPeerScript<PeerResult>(
+    new URL("../peer_torch.py", import.meta.url),
+    job,
+    blasAllCores ? "all" : job.threads,
+  );
 }
-
-const format = (value: number, digits = 0) =>
-  value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const parameterCount = (shape: EncoderShape) =>
   flatten(encoderModel(shape, false).parameters).reduce(
