@@ -64,8 +64,8 @@ export function moduleNamingFrom(
   return { moduleName: (path) => names.get(path) ?? path };
 }
 
-/** One saved tensor: its PEFT key, its xlt parameter path and whether the layouts are transposes. */
-interface Entry {
+/** @internal One saved tensor: its PEFT key, its xlt parameter path and whether the layouts are transposes. */
+export interface Entry {
   readonly key: string;
   readonly path: string;
   readonly transpose: boolean;
@@ -327,30 +327,40 @@ export function readPeftWeights(
   naming: ModuleNaming = {},
 ): Map<string, Float32Array | Float64Array> {
   const fn = "readPeftWeights";
+  return readAdapterTensors(
+    fn,
+    weights,
+    entries(model, config, naming, fn),
+    model,
+    "a tensor of the LoRA model",
+  );
+}
+
+/**
+ * @internal An adapter's safetensors read into xlt paths and layouts: each tensor must be one of
+ * `expected` (else "`what`" was expected) with its shape, is widened exactly and stored in its
+ * parameter's dtype (transposed back where the layouts differ), and every expected tensor must be there.
+ */
+export function readAdapterTensors(
+  fn: string,
+  weights: Uint8Array,
+  expectedEntries: readonly Entry[],
+  model: { readonly parameters: AnyModule["parameters"] },
+  what: string,
+): Map<string, Float32Array | Float64Array> {
   const file = readSafetensors(weights);
-  const expected = new Map(entries(model, config, naming, fn).map((entry) => [entry.key, entry]));
+  const expected = new Map(expectedEntries.map((entry) => [entry.key, entry]));
   const dtypes = new Map(flatten(model.parameters).map(([path, parameter]) => [path, parameter.dtype]));
   const values = new Map<string, Float32Array | Float64Array>();
   for (const [key, tensor] of file.tensors) {
     const entry = expected.get(key);
-    if (!entry)
-      throw new PeftError(
-        fn,
-        `${ADAPTER_WEIGHTS_NAME}: ${key}`,
-        "a tensor of the LoRA model",
-        "an unknown key",
-      );
+    const at = `${ADAPTER_WEIGHTS_NAME}: ${key}`;
+    if (!entry) throw new PeftError(fn, at, what, "an unknown key");
     const [rows = 1, cols = 1] = entry.shape;
     const shape = entry.transpose ? [cols, rows] : [...entry.shape];
     if (tensor.shape.join(",") !== shape.join(","))
-      throw new PeftError(
-        fn,
-        `${ADAPTER_WEIGHTS_NAME}: ${key}`,
-        `shape [${shape.join(", ")}]`,
-        `[${tensor.shape.join(", ")}]`,
-      );
-    if (!isFloatDType(tensor.dtype))
-      throw new PeftError(fn, `${ADAPTER_WEIGHTS_NAME}: ${key}`, "F32, F64, F16 or BF16", tensor.dtype);
+      throw new PeftError(fn, at, `shape [${shape.join(", ")}]`, `[${tensor.shape.join(", ")}]`);
+    if (!isFloatDType(tensor.dtype)) throw new PeftError(fn, at, "F32, F64, F16 or BF16", tensor.dtype);
     // Exactly widened, then stored in the parameter's dtype (F32 into float32 is unchanged).
     const wide = toFloats(tensor);
     const data = dtypes.get(entry.path) === "float64" ? wide : Float32Array.from(wide);

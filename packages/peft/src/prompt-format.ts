@@ -1,15 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  flatten,
-  isFloatDType,
-  Linear,
-  type Module,
-  readSafetensors,
-  type SafetensorsTensor,
-  toFloats,
-  writeSafetensors,
-} from "@xlt/nn";
+import { flatten, Linear, type Module, type SafetensorsTensor, writeSafetensors } from "@xlt/nn";
 import { PeftError } from "./errors.js";
 import { modulesToSavePaths, within } from "./lora.js";
 import type { ValueMap } from "./merge.js";
@@ -18,6 +9,7 @@ import type { ApplyOptions, ModuleNaming } from "./patterns.js";
 import {
   ADAPTER_CONFIG_NAME,
   ADAPTER_WEIGHTS_NAME,
+  type Entry,
   field,
   isNumber,
   isObject,
@@ -26,6 +18,7 @@ import {
   type PeftAdapterFiles,
   type PeftSaveOptions,
   presentModulesToSave,
+  readAdapterTensors,
   transpose2d,
 } from "./peft-format.js";
 import {
@@ -107,14 +100,6 @@ export function promptTuningConfigJson(
     tokenizer_kwargs: null,
     tokenizer_name_or_path: config.tokenizerNameOrPath ?? null,
   };
-}
-
-/** One saved tensor: PEFT key, xlt path, xlt shape, and whether the layouts are transposes. */
-interface Entry {
-  readonly key: string;
-  readonly path: string;
-  readonly shape: readonly number[];
-  readonly transpose: boolean;
 }
 
 /**
@@ -301,36 +286,13 @@ export function readPromptTuningWeights(
   naming: ModuleNaming = {},
 ): Map<string, Float32Array | Float64Array> {
   const fn = "readPromptTuningWeights";
-  const file = readSafetensors(weights);
-  const expected = new Map(
-    entries(model, config.modulesToSave ?? [], naming, fn).map((entry) => [entry.key, entry]),
+  return readAdapterTensors(
+    fn,
+    weights,
+    entries(model, config.modulesToSave ?? [], naming, fn),
+    model,
+    "a tensor of the prompt-tuned model",
   );
-  const dtypes = new Map(flatten(model.parameters).map(([path, parameter]) => [path, parameter.dtype]));
-  const values = new Map<string, Float32Array | Float64Array>();
-  for (const [key, tensor] of file.tensors) {
-    const entry = expected.get(key);
-    const at = `${ADAPTER_WEIGHTS_NAME}: ${key}`;
-    if (!entry) throw new PeftError(fn, at, "a tensor of the prompt-tuned model", "an unknown key");
-    const [rows = 1, cols = 1] = entry.shape;
-    const shape = entry.transpose ? [cols, rows] : [...entry.shape];
-    if (tensor.shape.join(",") !== shape.join(","))
-      throw new PeftError(fn, at, `shape [${shape.join(", ")}]`, `[${tensor.shape.join(", ")}]`);
-    if (!isFloatDType(tensor.dtype)) throw new PeftError(fn, at, "F32, F64, F16 or BF16", tensor.dtype);
-    const wide = toFloats(tensor);
-    const data = dtypes.get(entry.path) === "float64" ? wide : Float32Array.from(wide);
-    values.set(
-      entry.path,
-      !entry.transpose
-        ? data
-        : data instanceof Float32Array
-          ? transpose2d(data, cols, rows, (n) => new Float32Array(n))
-          : transpose2d(data, cols, rows, (n) => new Float64Array(n)),
-    );
-  }
-  for (const [key, entry] of expected)
-    if (!values.has(entry.path))
-      throw new PeftError(fn, `${ADAPTER_WEIGHTS_NAME}: ${key}`, "a tensor", "nothing");
-  return values;
 }
 
 /** Writes `adapter_config.json` and `adapter_model.safetensors` of a prompt-tuned model into `directory`. */
