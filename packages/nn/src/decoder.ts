@@ -6,6 +6,7 @@ import {
   equal,
   greater,
   logSoftmax,
+  matmul,
   mul,
   neg,
   not,
@@ -16,14 +17,15 @@ import {
   slice,
   sub,
   type Tensor,
+  transposeLast,
   unsqueeze,
   where,
 } from "@xlt/graph";
 import { positionsAlong } from "./attention.js";
 import { NnError } from "./errors.js";
 import type { HfTensorMapping } from "./hf-checkpoint.js";
-import type { Module } from "./layers.js";
-import { flatten, type ParameterTree } from "./parameters.js";
+import type { ForwardContext, Module } from "./layers.js";
+import { flatten, leaf, type ParameterTree, subtree, type TensorTree } from "./parameters.js";
 import { prefixLabels, prefixLength, prependColumns, prependPrefix } from "./prefix.js";
 import { deriveSeed } from "./random.js";
 
@@ -127,6 +129,22 @@ export function causalLmLabels(ids: Tensor, mask?: Tensor, virtualTokens = 0): T
   if (virtualTokens > 0) return prefixLabels(real ? where(real, ids, -100) : ids, virtualTokens);
   const predicted = greater(positionIds(ids, mask), 0);
   return where(real ? and(real, predicted) : predicted, ids, -100);
+}
+
+/**
+ * A causal LM's logits from its last hidden state: its own `lm_head` when untied, else the word
+ * embedding table at `base.embedding` (`[vocab, hidden]`) transposed, as tied HF models do.
+ */
+export function lmHeadLogits(
+  params: TensorTree,
+  last: Tensor,
+  context: ForwardContext,
+  lmHead: Module | undefined,
+  tied: { readonly base: string; readonly embedding: string },
+): Tensor {
+  return lmHead
+    ? lmHead.forward(subtree(params, "lm_head"), last, context)
+    : matmul(last, transposeLast(leaf(subtree(subtree(params, tied.base), tied.embedding), "weight")));
 }
 
 /** The causal-LM loss and its parts: perplexity is `exp(nll / count)` over any number of batches. */

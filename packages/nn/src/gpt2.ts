@@ -1,4 +1,4 @@
-import { add, gelu, geluTanh, matmul, relu, slice, type Tensor, transposeLast } from "@xlt/graph";
+import { add, gelu, geluTanh, relu, slice, type Tensor } from "@xlt/graph";
 import { mergeHeads, scaledDotProductAttention, splitHeads } from "./attention.js";
 import {
   type DecoderInput,
@@ -6,6 +6,7 @@ import {
   decoderSequence,
   decoderTensorNames,
   LayerStack,
+  lmHeadLogits,
   parametersOf,
   siteSeed,
 } from "./decoder.js";
@@ -13,7 +14,7 @@ import { ConfigReader } from "./decoder-config.js";
 import { NnError } from "./errors.js";
 import type { HfArchitecture, HfTensorMapping } from "./hf-checkpoint.js";
 import { Dropout, Embedding, type ForwardContext, LayerNorm, Linear, type Module } from "./layers.js";
-import { leaf, type ParameterDType, type ParameterTree, subtree, type TensorTree } from "./parameters.js";
+import { type ParameterDType, type ParameterTree, subtree, type TensorTree } from "./parameters.js";
 
 /** GPT-2's activations, by their Hugging Face names (`gelu_new` and `gelu_pytorch_tanh` are the tanh form). */
 export type Gpt2Activation = "gelu_new" | "gelu_pytorch_tanh" | "gelu" | "relu";
@@ -302,9 +303,7 @@ export class Gpt2LmHeadModel implements Module<DecoderInput, DecoderOutput> {
     const { transformer, lm_head } = this.modules;
     const hiddenStates = transformer.forward(subtree(params, "transformer"), input, context);
     const last = hiddenStates[hiddenStates.length - 1] as Tensor;
-    const logits = lm_head
-      ? lm_head.forward(subtree(params, "lm_head"), last, context)
-      : matmul(last, transposeLast(leaf(subtree(subtree(params, "transformer"), "wte"), "weight")));
+    const logits = lmHeadLogits(params, last, context, lm_head, { base: "transformer", embedding: "wte" });
     return { logits, hiddenStates };
   }
 }

@@ -1,4 +1,4 @@
-import { add, matmul, type Tensor, transposeLast } from "@xlt/graph";
+import { add, type Tensor } from "@xlt/graph";
 import { mergeHeads, scaledDotProductAttention, splitHeads } from "./attention.js";
 import {
   type DecoderInput,
@@ -6,6 +6,7 @@ import {
   decoderSequence,
   decoderTensorNames,
   LayerStack,
+  lmHeadLogits,
   parametersOf,
   siteSeed,
 } from "./decoder.js";
@@ -13,7 +14,7 @@ import { ConfigReader } from "./decoder-config.js";
 import { NnError } from "./errors.js";
 import type { HfArchitecture, HfTensorMapping } from "./hf-checkpoint.js";
 import { Embedding, type ForwardContext, Linear, type Module } from "./layers.js";
-import { leaf, type ParameterDType, type ParameterTree, subtree, type TensorTree } from "./parameters.js";
+import { type ParameterDType, type ParameterTree, subtree, type TensorTree } from "./parameters.js";
 import { RmsNorm } from "./rms-norm.js";
 import { applyRotary, type RotaryTables, rotaryTables } from "./rotary.js";
 import { SwiGlu } from "./swiglu.js";
@@ -267,9 +268,7 @@ export class LlamaForCausalLm implements Module<DecoderInput, DecoderOutput> {
     const { model, lm_head } = this.modules;
     const hiddenStates = model.forward(subtree(params, "model"), input, context);
     const last = hiddenStates[hiddenStates.length - 1] as Tensor;
-    const logits = lm_head
-      ? lm_head.forward(subtree(params, "lm_head"), last, context)
-      : matmul(last, transposeLast(leaf(subtree(subtree(params, "model"), "embed_tokens"), "weight")));
+    const logits = lmHeadLogits(params, last, context, lm_head, { base: "model", embedding: "embed_tokens" });
     return { logits, hiddenStates };
   }
 }
